@@ -1,0 +1,5 @@
+"""``python -m iamscope`` runs the command line."""
+
+from iamscope.cli.main import main
+
+main()

@@ -1,0 +1,132 @@
+"""Policies compiled for fast, repeated evaluation.
+
+A ``CompiledLayer`` merges the statements of every policy in one layer (all identity
+policies of a principal, one SCP level, ...) behind an index from the requested action to
+the statements whose Action/NotAction element covers it. The index is filled lazily and
+memoised per action, so graph-scale questions that ask about the same actions many times
+pay the action matching once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from iamscope.evaluate.conditions import CompiledCondition, compile_condition
+from iamscope.evaluate.matchers import (
+    ActionPattern,
+    ResourcePattern,
+    compile_action,
+    compile_resource,
+    split_action,
+)
+from iamscope.evaluate.principals import CompiledPrincipal, compile_principal
+from iamscope.model.policy import Effect, Policy, Statement
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStatement:
+    policy: Policy
+    statement: Statement
+    allow: bool
+    actions: tuple[ActionPattern, ...]
+    action_negated: bool
+    resources: tuple[ResourcePattern, ...] | None  # None: no Resource element (trust policy)
+    resource_negated: bool
+    principal: CompiledPrincipal | None
+    not_principal: CompiledPrincipal | None
+    conditions: tuple[CompiledCondition, ...]
+
+    def covers_action(self, service: str, name: str) -> bool:
+        hit = any(p.matches(service, name) for p in self.actions)
+        return hit != self.action_negated
+
+    def covers_resource(self, resource: str, fields: list[str] | None,
+                        context: Mapping[str, object]) -> bool:
+        if self.resources is None:
+            return True
+        hit = any(p.matches(resource, fields, context) for p in self.resources)
+        return hit != self.resource_negated
+
+    def conditions_hold(self, context: Mapping[str, object]) -> bool:
+        return all(c.evaluate(context) for c in self.conditions)
+
+
+def compile_statement(policy: Policy, statement: Statement) -> CompiledStatement:
+    variables = policy.supports_variables
+    action_texts = statement.actions if statement.actions is not None else statement.not_actions
+    resource_texts = (
+        statement.resources if statement.resources is not None else statement.not_resources
+    )
+    return CompiledStatement(
+        policy=policy,
+        statement=statement,
+        allow=statement.effect is Effect.ALLOW,
+        actions=tuple(compile_action(a) for a in action_texts or ()),
+        action_negated=statement.actions is None,
+        resources=None if resource_texts is None else tuple(
+            compile_resource(r, variables=variables) for r in resource_texts
+        ),
+        resource_negated=statement.resources is None and statement.not_resources is not None,
+        principal=compile_principal(statement.principal) if statement.principal else None,
+        not_principal=(
+            compile_principal(statement.not_principal) if statement.not_principal else None
+        ),
+        conditions=tuple(compile_condition(c, variables=variables)
+                         for c in statement.conditions),
+    )
+
+
+@dataclass(slots=True)
+class CompiledLayer:
+    """The statements of a set of policies, indexed by requested action."""
+
+    policies: tuple[Policy, ...]
+    statements: tuple[CompiledStatement, ...]
+    _by_service: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict)
+    _any_service: tuple[CompiledStatement, ...] = ()
+    _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict)
+    _position: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._position = {id(s): i for i, s in enumerate(self.statements)}
+        by_service: dict[str, list[CompiledStatement]] = {}
+        any_service: list[CompiledStatement] = []
+        for stmt in self.statements:
+            if stmt.action_negated or any(p.any_service for p in stmt.actions):
+                any_service.append(stmt)
+                continue
+            for service in {p.service for p in stmt.actions}:
+                by_service.setdefault(service, []).append(stmt)
+        self._by_service = {k: tuple(v) for k, v in by_service.items()}
+        self._any_service = tuple(any_service)
+
+    def for_action(self, action: str) -> tuple[CompiledStatement, ...]:
+        """Statements whose Action/NotAction covers ``action``, in policy order."""
+        key = action.lower()
+        cached = self._by_action.get(key)
+        if cached is not None:
+            return cached
+        service, name = split_action(key)
+        specific = self._by_service.get(service, ())
+        hits = [s for s in specific + self._any_service if s.covers_action(service, name)]
+        if specific and self._any_service:
+            position = self._position
+            hits.sort(key=lambda s: position[id(s)])
+        result = tuple(hits)
+        if len(self._by_action) < 4096:
+            self._by_action[key] = result
+        return result
+
+    @property
+    def empty(self) -> bool:
+        return not self.policies
+
+
+def compile_layer(policies: Sequence[Policy]) -> CompiledLayer:
+    statements = tuple(
+        compile_statement(policy, statement)
+        for policy in policies
+        for statement in policy.statements
+    )
+    return CompiledLayer(tuple(policies), statements)
