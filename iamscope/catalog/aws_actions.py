@@ -59,6 +59,17 @@ class ActionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceTypeInfo:
+    """A resource type of a service with its documented ARN template
+    (``arn:${Partition}:s3:::${BucketName}``); the template's service field is not always
+    the action's service prefix (``ssm:SendCommand`` acts on ``ec2`` instances)."""
+
+    name: str
+    arn: str
+    condition_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionKeyInfo:
     key: str
     type: str  # String, ArrayOfString, ARN, ArrayOfARN, Numeric, Date, Bool, IPAddress, ...
@@ -96,6 +107,7 @@ class ActionCatalog:
         self._data_dir = data_dir
         self._actions: dict[str, dict[str, ActionInfo]] = {}
         self._keys: dict[str, dict[str, ConditionKeyInfo]] = {}
+        self._resource_types: dict[str, dict[str, ResourceTypeInfo]] = {}
 
     # --- loading -------------------------------------------------------------------------
 
@@ -176,6 +188,23 @@ class ActionCatalog:
                 for k, v in (data or {}).items()}
         self._keys[service] = keys
         return keys
+
+    def resource_types(self, service: str) -> dict[str, ResourceTypeInfo]:
+        """Resource types of a service keyed by lower-cased name ({} for an unknown
+        service); ``ResourceTypeRef.name`` of an action looks up here once lower-cased."""
+        service = service.lower()
+        cached = self._resource_types.get(service)
+        if cached is not None:
+            return cached
+        data = self._json("resourceTypes", f"{service}.json") if service in self.services \
+            else None
+        types = {
+            key.lower(): ResourceTypeInfo(item.get("key", key), item.get("arn", ""),
+                                          tuple(item.get("conditionKeys", ())))
+            for key, item in (data or {}).items()
+        }
+        self._resource_types[service] = types
+        return types
 
     # --- questions -----------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ pay the action matching once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from iamscope.evaluate.conditions import CompiledCondition, compile_condition
+from iamscope.evaluate.decision import StatementRef
 from iamscope.evaluate.matchers import (
     ActionPattern,
     ResourcePattern,
@@ -36,6 +37,8 @@ class CompiledStatement:
     principal: CompiledPrincipal | None
     not_principal: CompiledPrincipal | None
     conditions: tuple[CompiledCondition, ...]
+    ref: StatementRef
+    any_resource: bool  # Resource "*" (so no need to look at the resource)
 
     def covers_action(self, service: str, name: str) -> bool:
         hit = any(p.matches(service, name) for p in self.actions)
@@ -43,10 +46,12 @@ class CompiledStatement:
 
     def covers_resource(self, resource: str, fields: list[str] | None,
                         context: Mapping[str, object]) -> bool:
-        if self.resources is None:
+        if self.resources is None or self.any_resource:
             return True
-        hit = any(p.matches(resource, fields, context) for p in self.resources)
-        return hit != self.resource_negated
+        for pattern in self.resources:
+            if pattern.matches(resource, fields, context):
+                return not self.resource_negated
+        return self.resource_negated
 
     def conditions_hold(self, context: Mapping[str, object]) -> bool:
         return all(c.evaluate(context) for c in self.conditions)
@@ -74,7 +79,19 @@ def compile_statement(policy: Policy, statement: Statement) -> CompiledStatement
         ),
         conditions=tuple(compile_condition(c, variables=variables)
                          for c in statement.conditions),
+        any_resource=statement.resources is not None and "*" in statement.resources,
+        ref=StatementRef(
+            policy_id=policy.id,
+            policy_kind=policy.kind.value,
+            index=statement.index,
+            sid=statement.sid,
+            effect=statement.effect.value,
+        ),
     )
+
+
+def compile_policy(policy: Policy) -> tuple[CompiledStatement, ...]:
+    return tuple(compile_statement(policy, statement) for statement in policy.statements)
 
 
 @dataclass(slots=True)
@@ -101,9 +118,9 @@ class CompiledLayer:
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
         self._any_service = tuple(any_service)
 
-    def for_action(self, action: str) -> tuple[CompiledStatement, ...]:
-        """Statements whose Action/NotAction covers ``action``, in policy order."""
-        key = action.lower()
+    def for_action(self, key: str) -> tuple[CompiledStatement, ...]:
+        """Statements whose Action/NotAction covers the lower-cased action ``key``, in
+        policy order."""
         cached = self._by_action.get(key)
         if cached is not None:
             return cached
@@ -123,10 +140,10 @@ class CompiledLayer:
         return not self.policies
 
 
-def compile_layer(policies: Sequence[Policy]) -> CompiledLayer:
-    statements = tuple(
-        compile_statement(policy, statement)
-        for policy in policies
-        for statement in policy.statements
-    )
+PolicyCompiler = Callable[[Policy], tuple[CompiledStatement, ...]]
+
+
+def compile_layer(policies: Sequence[Policy],
+                  compiler: PolicyCompiler = compile_policy) -> CompiledLayer:
+    statements = tuple(stmt for policy in policies for stmt in compiler(policy))
     return CompiledLayer(tuple(policies), statements)

@@ -27,11 +27,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from iamscope.policy.variables import Template, Unresolved, has_variables, parse_template, render
-from iamscope.policy.wildcard import compile_glob, glob_from_pieces
-from iamscope.policy.variables import to_pieces
 from iamscope.model.policy import Condition
 from iamscope.policy.operators import Comparison, Family, Operator, SetQualifier, parse_operator
+from iamscope.policy.variables import (
+    Template,
+    Unresolved,
+    has_variables,
+    parse_template,
+    render,
+    to_pieces,
+)
+from iamscope.policy.wildcard import compile_glob, glob_from_pieces
 
 _UNRESOLVED = object()
 _EPOCH = re.compile(r"^[+-]?\d+(\.\d+)?$")

@@ -28,7 +28,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from iamscope.evaluate.compiled import CompiledLayer, CompiledStatement, compile_layer
+from iamscope.evaluate.compiled import (
+    CompiledLayer,
+    CompiledStatement,
+    PolicyCompiler,
+    compile_layer,
+    compile_policy,
+)
 from iamscope.evaluate.decision import (
     Decision,
     Evaluation,
@@ -40,7 +46,8 @@ from iamscope.evaluate.decision import (
 from iamscope.evaluate.matchers import resource_fields, split_action
 from iamscope.evaluate.principals import GrantReach
 from iamscope.evaluate.request import PolicyLayers, Request, derived_context
-from iamscope.model.ids import SERVICE_LINKED_ROLE_PATH, Caller, CallerKind, parse_arn
+from iamscope.model.ids import SERVICE_LINKED_ROLE_PATH, CallerKind, parse_arn
+from iamscope.model.policy import Policy
 
 TRUST_ACTIONS = frozenset({
     "sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
@@ -49,6 +56,15 @@ TRUST_ACTIONS = frozenset({
 ASSUME_ACTIONS = frozenset({
     "sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
 })
+
+
+# How AWS access-denied messages introduce the caller.
+WHO = {
+    CallerKind.IAM_USER: "User", CallerKind.IAM_ROLE: "Role",
+    CallerKind.ROLE_SESSION: "User", CallerKind.FEDERATED_USER: "User",
+    CallerKind.ROOT: "User", CallerKind.SERVICE: "Service",
+    CallerKind.WEB_IDENTITY: "Principal", CallerKind.ANONYMOUS: "Anonymous caller",
+}
 
 
 @dataclass(slots=True)
@@ -61,52 +77,70 @@ class CompiledLayers:
     session: CompiledLayer | None
 
 
-def compile_layers(layers: PolicyLayers) -> CompiledLayers:
+def compile_layers(layers: PolicyLayers,
+                   compiler: PolicyCompiler = compile_policy) -> CompiledLayers:
+    def one(policy: Policy | None) -> CompiledLayer | None:
+        return None if policy is None else compile_layer((policy,), compiler)
+
     return CompiledLayers(
-        identity=compile_layer(layers.identity),
-        boundary=compile_layer((layers.boundary,)) if layers.boundary is not None else None,
-        scps=tuple(compile_layer(level) for level in layers.scps),
-        rcps=tuple(compile_layer(level) for level in layers.rcps),
-        resource=compile_layer((layers.resource,)) if layers.resource is not None else None,
-        session=compile_layer(layers.session) if layers.session else None,
-    )
-
-
-def _ref(stmt: CompiledStatement) -> StatementRef:
-    return StatementRef(
-        policy_id=stmt.policy.id,
-        policy_kind=stmt.policy.kind.value,
-        index=stmt.statement.index,
-        sid=stmt.statement.sid,
-        effect=stmt.statement.effect.value,
+        identity=compile_layer(layers.identity, compiler),
+        boundary=one(layers.boundary),
+        scps=tuple(compile_layer(level, compiler) for level in layers.scps),
+        rcps=tuple(compile_layer(level, compiler) for level in layers.rcps),
+        resource=one(layers.resource),
+        session=compile_layer(layers.session, compiler) if layers.session else None,
     )
 
 
 def _refs(stmts: list[CompiledStatement]) -> tuple[StatementRef, ...]:
-    return tuple(_ref(s) for s in stmts)
+    return tuple(s.ref for s in stmts)
+
+
+class _Trace:
+    """Collects layer results when explaining; does nothing otherwise."""
+
+    __slots__ = ("explain", "items")
+
+    def __init__(self, explain: bool):
+        self.explain = explain
+        self.items: list[LayerResult] = []
+
+    def add(self, layer: Layer, outcome: Outcome, stmts: list[CompiledStatement] | None = None,
+            *, level: int | None = None, note: str | None = None) -> None:
+        if self.explain:
+            self.items.append(LayerResult(layer, outcome, _refs(stmts or []), level, note))
+
+    def scp_refs(self) -> tuple[StatementRef, ...]:
+        return tuple(ref for r in self.items if r.layer is Layer.SCP for ref in r.statements)
+
+
+# Decisions without an explanation, for graph-scale questions that only need the answer.
+BARE = {d: Evaluation(d, d.value, ()) for d in Decision}
 
 
 class _Evaluator:
     """State for one request; methods are the steps of the algorithm."""
 
     def __init__(self, request: Request, layers: CompiledLayers,
-                 rcp_services: frozenset[str] | None):
+                 rcp_services: frozenset[str] | None, explain: bool = True):
+        self.explain = explain
         self.request = request
         self.layers = layers
-        self.caller: Caller = request.caller()
-        self.context: Mapping[str, object] = derived_context(request, self.caller)
+        caller = self.caller = request.caller()
+        self.context: Mapping[str, object] = derived_context(request, caller)
         self.action = request.action
-        self.service, _ = split_action(request.action)
+        self.action_key = request.action.lower()
+        self.service, _ = split_action(self.action_key)
         self.resource = request.resource
         self.fields = resource_fields(request.resource)
-        self.resource_account = request.owning_account(self.caller)
-        caller = self.caller
-        self.has_boundary = layers.boundary is not None and caller.is_iam_principal
-        self.session_applies = caller.is_iam_principal and (
+        self.resource_account = request.owning_account(caller)
+        iam_principal = caller.is_iam_principal
+        self.has_boundary = layers.boundary is not None and iam_principal
+        self.session_applies = iam_principal and (
             layers.session is not None or caller.kind is CallerKind.FEDERATED_USER
         )
         self.scps_apply = bool(layers.scps) and (
-            caller.is_iam_principal or caller.kind is CallerKind.ROOT
+            iam_principal or caller.kind is CallerKind.ROOT
         ) and not caller.is_service_linked_role
         self.rcps_apply = bool(layers.rcps) and (
             rcp_services is None or self.service in rcp_services
@@ -119,27 +153,30 @@ class _Evaluator:
         """RCPs do not affect AWS services' ability to assume service-linked roles."""
         if self.caller.kind is not CallerKind.SERVICE:
             return False
-        if self.action.lower() not in ASSUME_ACTIONS:
+        if self.action_key not in ASSUME_ACTIONS:
             return False
         arn = parse_arn(self.resource)
         return arn is not None and arn.resource.startswith("role" + SERVICE_LINKED_ROLE_PATH)
 
-    def _matching(self, layer: CompiledLayer | None, *, allow: bool,
-                  principal_element: bool) -> list[CompiledStatement]:
+    def _scan(self, layer: CompiledLayer | None, *, principal_element: bool = False,
+              denies_only: bool = False) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
+        """(allows, denies): the statements of a layer that apply to this request."""
+        allows: list[CompiledStatement] = []
+        denies: list[CompiledStatement] = []
         if layer is None:
-            return []
-        out = []
-        for stmt in layer.for_action(self.action):
-            if stmt.allow != allow:
+            return allows, denies
+        resource, fields, context = self.resource, self.fields, self.context
+        for stmt in layer.for_action(self.action_key):
+            if denies_only and stmt.allow:
                 continue
-            if not stmt.covers_resource(self.resource, self.fields, self.context):
+            if not stmt.covers_resource(resource, fields, context):
                 continue
             if principal_element and self._reach(stmt) is GrantReach.NONE:
                 continue
-            if not stmt.conditions_hold(self.context):
+            if stmt.conditions and not stmt.conditions_hold(context):
                 continue
-            out.append(stmt)
-        return out
+            (allows if stmt.allow else denies).append(stmt)
+        return allows, denies
 
     def _reach(self, stmt: CompiledStatement) -> GrantReach:
         """How a resource-based (or RCP) statement's principal element reaches the caller."""
@@ -156,22 +193,15 @@ class _Evaluator:
     def requires_trust(self) -> bool:
         """Trust policies and KMS key policies must allow the caller explicitly (IAM User
         Guide, "Cross account resource access in IAM"; KMS Developer Guide, "Key policies")."""
-        action = self.action.lower()
         fields = self.fields
         if fields is None:
             return False
-        if action in TRUST_ACTIONS:
+        if self.action_key in TRUST_ACTIONS:
             return fields[2] == "iam" and fields[5].startswith("role/")
         return self.service == "kms" and fields[2] == "kms" and fields[5].startswith("key/")
 
     def _who(self) -> str:
-        kinds = {
-            CallerKind.IAM_USER: "User", CallerKind.IAM_ROLE: "Role",
-            CallerKind.ROLE_SESSION: "User", CallerKind.FEDERATED_USER: "User",
-            CallerKind.ROOT: "User", CallerKind.SERVICE: "Service",
-            CallerKind.WEB_IDENTITY: "Principal", CallerKind.ANONYMOUS: "Anonymous caller",
-        }
-        return f"{kinds[self.caller.kind]}: {self.caller.arn}"
+        return f"{WHO[self.caller.kind]}: {self.caller.arn}"
 
     def _denied(self, because: str) -> str:
         return (f"{self._who()} is not authorized to perform: {self.action} on resource: "
@@ -184,67 +214,74 @@ class _Evaluator:
 
     def run(self) -> Evaluation:
         layers = self.layers
-        results: list[LayerResult] = []
-        denies: list[tuple[Layer, CompiledStatement]] = []
+        iam_principal = self.caller.is_iam_principal
+        denies: list[tuple[Layer, list[CompiledStatement]]] = []
         scp_allows: list[list[CompiledStatement]] = []
 
-        # 1. explicit deny anywhere; collect SCP allows on the way.
+        # 1. scan every layer once; any applicable Deny is an explicit deny.
         if self.scps_apply:
-            for level, scp in enumerate(layers.scps):
-                for stmt in self._matching(scp, allow=False, principal_element=False):
-                    denies.append((Layer.SCP, stmt))
-                scp_allows.append(self._matching(scp, allow=True, principal_element=False))
+            for scp in layers.scps:
+                allows, found = self._scan(scp)
+                scp_allows.append(allows)
+                if found:
+                    denies.append((Layer.SCP, found))
         if self.rcps_apply:
             for rcp in layers.rcps:
-                denies.extend((Layer.RCP, s) for s in
-                              self._matching(rcp, allow=False, principal_element=True))
-        denies.extend((Layer.RESOURCE, s) for s in
-                      self._matching(layers.resource, allow=False, principal_element=True))
-        if self.caller.is_iam_principal:
-            denies.extend((Layer.IDENTITY, s) for s in
-                          self._matching(layers.identity, allow=False, principal_element=False))
+                _, found = self._scan(rcp, principal_element=True, denies_only=True)
+                if found:
+                    denies.append((Layer.RCP, found))
+        rp_allows, found = self._scan(layers.resource, principal_element=True)
+        if found:
+            denies.append((Layer.RESOURCE, found))
+        identity: list[CompiledStatement] = []
+        boundary: list[CompiledStatement] = []
+        session: list[CompiledStatement] = []
+        if iam_principal:
+            identity, found = self._scan(layers.identity)
+            if found:
+                denies.append((Layer.IDENTITY, found))
             if self.has_boundary:
-                denies.extend((Layer.BOUNDARY, s) for s in self._matching(
-                    layers.boundary, allow=False, principal_element=False))
+                boundary, found = self._scan(layers.boundary)
+                if found:
+                    denies.append((Layer.BOUNDARY, found))
             if self.session_applies:
-                denies.extend((Layer.SESSION, s) for s in self._matching(
-                    layers.session, allow=False, principal_element=False))
+                session, found = self._scan(layers.session)
+                if found:
+                    denies.append((Layer.SESSION, found))
 
         if denies:
+            if not self.explain:
+                return BARE[Decision.EXPLICIT_DENY]
             first_layer = denies[0][0]
-            for layer in Layer:
-                stmts = [s for lay, s in denies if lay is layer]
-                if stmts:
-                    results.append(LayerResult(layer, Outcome.EXPLICIT_DENY, _refs(stmts)))
+            results = tuple(LayerResult(layer, Outcome.EXPLICIT_DENY, _refs(stmts))
+                            for layer, stmts in denies)
             return Evaluation(
                 Decision.EXPLICIT_DENY,
                 self._denied(f"with an explicit deny in {first_layer.article} "
                              f"{first_layer.value}"),
-                tuple(results),
-                tuple(_ref(s) for _, s in denies),
+                results,
+                tuple(ref for _, stmts in denies for ref in _refs(stmts)),
                 tuple(self.notes),
             )
 
+        results = _Trace(self.explain)
         # 2. SCP chain: every level must allow.
         if self.scps_apply:
             for level, allows in enumerate(scp_allows):
                 if not allows:
-                    results.append(LayerResult(Layer.SCP, Outcome.IMPLICIT_DENY, level=level))
-                    return Evaluation(Decision.IMPLICIT_DENY, self._no_allow(Layer.SCP),
-                                      tuple(results), (), tuple(self.notes))
-                results.append(LayerResult(Layer.SCP, Outcome.ALLOW, _refs(allows), level=level))
-        elif layers.scps:
-            results.append(LayerResult(Layer.SCP, Outcome.NOT_APPLICABLE,
-                                       note=self._scp_exemption()))
+                    results.add(Layer.SCP, Outcome.IMPLICIT_DENY, level=level)
+                    return self._implicit(results, Layer.SCP)
+                results.add(Layer.SCP, Outcome.ALLOW, allows, level=level)
+        elif layers.scps and self.explain:
+            results.add(Layer.SCP, Outcome.NOT_APPLICABLE, note=self._scp_exemption())
 
         # 3. RCPs: RCPFullAWSAccess allows at every level; only denies matter.
-        if layers.rcps:
-            results.append(LayerResult(
-                Layer.RCP, Outcome.ALLOW if self.rcps_apply else Outcome.NOT_APPLICABLE,
-                note="RCPFullAWSAccess" if self.rcps_apply else self._rcp_exemption()))
+        if layers.rcps and self.explain:
+            results.add(Layer.RCP, Outcome.ALLOW if self.rcps_apply else Outcome.NOT_APPLICABLE,
+                        note="RCPFullAWSAccess" if self.rcps_apply else self._rcp_exemption())
 
         # 4. grants.
-        return self._grants(results)
+        return self._grants(results, rp_allows, identity, boundary, session)
 
     def _scp_exemption(self) -> str:
         if self.caller.is_service_linked_role:
@@ -256,19 +293,18 @@ class _Evaluator:
             return "RCPs do not affect a service assuming a service-linked role"
         return f"{self.service} does not support RCPs"
 
-    def _grants(self, results: list[LayerResult]) -> Evaluation:
+    def _grants(self, results: _Trace, rp_allows: list[CompiledStatement],
+                identity: list[CompiledStatement], boundary: list[CompiledStatement],
+                session: list[CompiledStatement]) -> Evaluation:
         layers = self.layers
         caller = self.caller
-        rp_allows = self._matching(layers.resource, allow=True, principal_element=True)
         reach = max((self._reach(s) for s in rp_allows), default=GrantReach.NONE)
         if layers.resource is not None:
-            results.append(LayerResult(
-                Layer.RESOURCE, Outcome.ALLOW if rp_allows else Outcome.IMPLICIT_DENY,
-                _refs(rp_allows),
-                note=None if not rp_allows else f"grant reaches the caller via {reach.name.lower()}",
-            ))
-        kind = caller.kind
-        if kind is CallerKind.ROOT:
+            results.add(
+                Layer.RESOURCE, Outcome.ALLOW if rp_allows else Outcome.IMPLICIT_DENY, rp_allows,
+                note=f"grant reaches the caller via {reach.name.lower()}" if rp_allows else None,
+            )
+        if caller.kind is CallerKind.ROOT:
             return self._root(results, rp_allows, reach)
         if not caller.is_iam_principal:
             # Service principals, identity-provider principals and anonymous callers have no
@@ -277,24 +313,17 @@ class _Evaluator:
                 return self._allow(results, rp_allows)
             return self._implicit(results, Layer.RESOURCE)
 
-        identity = self._matching(layers.identity, allow=True, principal_element=False)
-        results.append(LayerResult(
-            Layer.IDENTITY, Outcome.ALLOW if identity else Outcome.IMPLICIT_DENY, _refs(identity)))
-        boundary: list[CompiledStatement] = []
+        results.add(Layer.IDENTITY, Outcome.ALLOW if identity else Outcome.IMPLICIT_DENY,
+                    identity)
         if self.has_boundary:
-            boundary = self._matching(layers.boundary, allow=True, principal_element=False)
-            results.append(LayerResult(
-                Layer.BOUNDARY, Outcome.ALLOW if boundary else Outcome.IMPLICIT_DENY,
-                _refs(boundary)))
-        session: list[CompiledStatement] = []
+            results.add(Layer.BOUNDARY, Outcome.ALLOW if boundary else Outcome.IMPLICIT_DENY,
+                        boundary)
         if self.session_applies:
-            session = self._matching(layers.session, allow=True, principal_element=False)
-            results.append(LayerResult(
-                Layer.SESSION, Outcome.ALLOW if session else Outcome.IMPLICIT_DENY,
-                _refs(session),
+            results.add(
+                Layer.SESSION, Outcome.ALLOW if session else Outcome.IMPLICIT_DENY, session,
                 note=None if layers.session is not None else
                 "a federated-user session created without a session policy has no permissions",
-            ))
+            )
         boundary_ok = not self.has_boundary or bool(boundary)
         session_ok = not self.session_applies or bool(session)
         limits_failed = (Layer.BOUNDARY if not boundary_ok else
@@ -333,10 +362,9 @@ class _Evaluator:
             return "the key policy must allow the caller or its account explicitly"
         return "the role trust policy must trust the caller or its account explicitly"
 
-    def _root(self, results: list[LayerResult], rp_allows: list[CompiledStatement],
+    def _root(self, results: _Trace, rp_allows: list[CompiledStatement],
               reach: GrantReach) -> Evaluation:
-        action = self.action.lower()
-        if action in ASSUME_ACTIONS:
+        if self.action_key in ASSUME_ACTIONS:
             self.notes.append("the root user cannot assume a role (STS API Reference, "
                               "AssumeRole)")
             return self._implicit(results, Layer.RESOURCE)
@@ -353,21 +381,24 @@ class _Evaluator:
             return self._allow(results, rp_allows)
         return self._implicit(results, Layer.RESOURCE)
 
-    def _allow(self, results: list[LayerResult], stmts: list[CompiledStatement]) -> Evaluation:
-        scp_refs = [ref for r in results if r.layer is Layer.SCP for ref in r.statements]
-        refs = tuple(scp_refs) + _refs(stmts)
+    def _allow(self, results: _Trace, stmts: list[CompiledStatement]) -> Evaluation:
+        if not self.explain:
+            return BARE[Decision.ALLOW]
         return Evaluation(
             Decision.ALLOW,
             f"{self._who()} is allowed to perform: {self.action} on resource: {self.resource}",
-            tuple(results), refs, tuple(self.notes))
+            tuple(results.items), results.scp_refs() + _refs(stmts), tuple(self.notes))
 
-    def _implicit(self, results: list[LayerResult], layer: Layer) -> Evaluation:
-        return Evaluation(Decision.IMPLICIT_DENY, self._no_allow(layer), tuple(results), (),
-                          tuple(self.notes))
+    def _implicit(self, results: _Trace, layer: Layer) -> Evaluation:
+        if not self.explain:
+            return BARE[Decision.IMPLICIT_DENY]
+        return Evaluation(Decision.IMPLICIT_DENY, self._no_allow(layer), tuple(results.items),
+                          (), tuple(self.notes))
 
 
 def decide(request: Request, layers: CompiledLayers,
-           rcp_services: frozenset[str] | None = None) -> Evaluation:
+           rcp_services: frozenset[str] | None = None, *, explain: bool = True) -> Evaluation:
     """Decide ``request`` against compiled layers. ``rcp_services`` is the set of service
-    prefixes whose resources RCPs govern (None: every service)."""
-    return _Evaluator(request, layers, rcp_services).run()
+    prefixes whose resources RCPs govern (None: every service). With ``explain=False`` the
+    result carries only the decision (no layers, statements or reason), which is faster."""
+    return _Evaluator(request, layers, rcp_services, explain).run()

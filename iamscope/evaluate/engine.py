@@ -5,22 +5,38 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from iamscope.catalog.aws_actions import ActionCatalog
+from iamscope.evaluate.compiled import CompiledStatement, compile_policy
 from iamscope.evaluate.decide import CompiledLayers, compile_layers, decide
-from iamscope.evaluate.decision import Evaluation
+from iamscope.evaluate.decision import Decision, Evaluation
 from iamscope.evaluate.request import PolicyLayers, Request
+from iamscope.model.policy import Policy
 
 
 class Engine:
     """Decides requests exactly as AWS does.
 
-    Compiled policy layers are memoised per ``PolicyLayers`` object (by identity, bounded),
-    so evaluating many requests against the same principal's policies compiles them once.
+    Each policy is compiled once (memoised by object identity, so a managed policy shared
+    by thousands of principals is compiled once), and compiled layers are memoised per
+    ``PolicyLayers`` object (bounded), so evaluating many requests against the same
+    principal's policies compiles nothing again.
     """
 
     def __init__(self, catalog: ActionCatalog | None = None, *, cache_size: int = 4096):
         self.catalog = catalog if catalog is not None else ActionCatalog()
         self._cache: OrderedDict[int, tuple[PolicyLayers, CompiledLayers]] = OrderedDict()
         self._cache_size = cache_size
+        self._policies: dict[int, tuple[Policy, tuple[CompiledStatement, ...]]] = {}
+
+    def compile_policy(self, policy: Policy) -> tuple[CompiledStatement, ...]:
+        key = id(policy)
+        hit = self._policies.get(key)
+        if hit is not None and hit[0] is policy:
+            return hit[1]
+        compiled = compile_policy(policy)
+        if len(self._policies) >= 1_000_000:
+            self._policies.clear()
+        self._policies[key] = (policy, compiled)
+        return compiled
 
     def compile(self, layers: PolicyLayers) -> CompiledLayers:
         key = id(layers)
@@ -28,12 +44,18 @@ class Engine:
         if hit is not None and hit[0] is layers:
             self._cache.move_to_end(key)
             return hit[1]
-        compiled = compile_layers(layers)
+        compiled = compile_layers(layers, self.compile_policy)
         self._cache[key] = (layers, compiled)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return compiled
 
     def evaluate(self, request: Request, layers: PolicyLayers | CompiledLayers) -> Evaluation:
+        """The decision with its full explanation (layers, deciding statements, reason)."""
         compiled = layers if isinstance(layers, CompiledLayers) else self.compile(layers)
         return decide(request, compiled, self.catalog.rcp_services)
+
+    def decide(self, request: Request, layers: PolicyLayers | CompiledLayers) -> Decision:
+        """Only the decision: the same logic without building the explanation."""
+        compiled = layers if isinstance(layers, CompiledLayers) else self.compile(layers)
+        return decide(request, compiled, self.catalog.rcp_services, explain=False).decision

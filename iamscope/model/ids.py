@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -54,6 +55,9 @@ class CallerKind(Enum):
     ANONYMOUS = "anonymous"  # an unsigned request
 
 
+IAM_PRINCIPAL_KINDS = frozenset({
+    CallerKind.IAM_USER, CallerKind.IAM_ROLE, CallerKind.ROLE_SESSION, CallerKind.FEDERATED_USER,
+})
 SERVICE_LINKED_ROLE_PATH = "/aws-service-role/"
 SERVICE_LINKED_ROLE_PREFIX = "AWSServiceRoleFor"
 
@@ -85,12 +89,7 @@ class Caller:
     @property
     def is_iam_principal(self) -> bool:
         """Users, roles, role sessions and federated users carry identity policies."""
-        return self.kind in (
-            CallerKind.IAM_USER,
-            CallerKind.IAM_ROLE,
-            CallerKind.ROLE_SESSION,
-            CallerKind.FEDERATED_USER,
-        )
+        return self.kind in IAM_PRINCIPAL_KINDS
 
     @property
     def is_service_linked_role(self) -> bool:
@@ -115,6 +114,7 @@ def _split_path(resource_tail: str) -> tuple[str, str]:
     return "/" + resource_tail[: slash + 1], resource_tail[slash + 1 :]
 
 
+@lru_cache(maxsize=65536)
 def parse_caller(principal: str, *, role_arn: str | None = None) -> Caller:
     """Classify a request principal string.
 

@@ -51,10 +51,7 @@ class _Segment:
         if pos + len(text) > len(s):
             return False
         wild = self.wild
-        for j, ch in enumerate(text):
-            if not (wild >> j) & 1 and s[pos + j] != ch:
-                return False
-        return True
+        return all((wild >> j) & 1 or s[pos + j] == ch for j, ch in enumerate(text))
 
     def find(self, s: str, start: int, end: int) -> int:
         """Leftmost index i in [start, end - len] where the segment matches, else -1."""

@@ -1,0 +1,232 @@
+"""``iamscope simulate``: decide requests locally, exactly as AWS would, and explain why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from iamscope.catalog.aws_actions import ActionCatalog
+from iamscope.cli.files import read_json_file
+from iamscope.cli.main import EXIT_FAILED, handle_errors
+from iamscope.errors import InputError, PolicyParseError, RequestError
+from iamscope.evaluate import Decision, Engine, Evaluation, PolicyLayers, Request
+from iamscope.evaluate.simulation_input import SimulationCase, read_cases
+from iamscope.model.policy import Policy, PolicyKind
+from iamscope.policy.parse import parse_policy
+from iamscope.report.terminal import sanitize
+from iamscope.validate.layers import lint_case
+
+PathType = click.Path(dir_okay=False, path_type=Path)
+ONE_OFF = ("policy", "boundary", "scp", "rcp", "resource_policy", "session_policy", "caller",
+           "action", "resource", "context", "resource_account", "principal_arn")
+
+
+def _policy_file(path: Path, policy_id: str, kind: PolicyKind) -> Policy:
+    try:
+        return parse_policy(read_json_file(path), policy_id=policy_id, kind=kind)
+    except PolicyParseError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _level_file(path: Path, name: str, kind: PolicyKind) -> tuple[Policy, ...]:
+    """One organisation level: a policy document, or a JSON list of them."""
+    data = read_json_file(path)
+    documents = data if isinstance(data, list) else [data]
+    out = []
+    for i, doc in enumerate(documents):
+        try:
+            out.append(parse_policy(doc, policy_id=f"{name}[{i}]", kind=kind))
+        except PolicyParseError as exc:
+            raise InputError(f"{path}: {exc}") from None
+    return tuple(out)
+
+
+def parse_context(items: Iterable[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a key given twice is multivalued; ``KEY=[...]`` is a JSON list
+    (``KEY=[]`` is the empty set)."""
+    context: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"--context {item!r}: expected KEY=VALUE")
+        parsed: Any = value
+        if value.startswith("["):
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                raise InputError(f"--context {key}: {value!r} is not a JSON list") from None
+            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+                raise InputError(f"--context {key}: a list value must hold strings only")
+        lowered = key.lower()
+        existing = next((k for k in context if k.lower() == lowered), None)
+        if existing is None:
+            context[key] = parsed
+        else:
+            previous = context[existing]
+            previous = previous if isinstance(previous, list) else [previous]
+            context[existing] = previous + (parsed if isinstance(parsed, list) else [parsed])
+    return context
+
+
+def _one_off_cases(opts: dict[str, Any]) -> list[SimulationCase]:
+    if not opts["caller"]:
+        raise InputError("--caller is required without --input")
+    if not opts["action"] or not opts["resource"]:
+        raise InputError("give at least one --action and one --resource (or use --input)")
+    layers = PolicyLayers(
+        identity=tuple(_policy_file(p, f"{p.name}", PolicyKind.MANAGED) for p in opts["policy"]),
+        boundary=(_policy_file(opts["boundary"], opts["boundary"].name, PolicyKind.MANAGED)
+                  if opts["boundary"] else None),
+        scps=tuple(_level_file(p, f"scp:{p.name}", PolicyKind.SCP) for p in opts["scp"]),
+        rcps=tuple(_level_file(p, f"rcp:{p.name}", PolicyKind.RCP) for p in opts["rcp"]),
+        resource=(_policy_file(opts["resource_policy"], opts["resource_policy"].name,
+                               PolicyKind.RESOURCE) if opts["resource_policy"] else None),
+        session=tuple(_policy_file(p, p.name, PolicyKind.SESSION)
+                      for p in opts["session_policy"]),
+    )
+    context = parse_context(opts["context"])
+    cases = []
+    for action in opts["action"]:
+        for resource in opts["resource"]:
+            try:
+                request = Request.create(
+                    opts["caller"], action, resource,
+                    resource_account=opts["resource_account"], context=context,
+                    principal_arn=opts["principal_arn"],
+                )
+                request.caller()
+            except RequestError as exc:
+                raise InputError(str(exc)) from None
+            cases.append(SimulationCase(request=request, layers=layers, position=len(cases)))
+    return cases
+
+
+def _input_cases(path: Path) -> list[SimulationCase]:
+    cases = read_cases(read_json_file(path), source=str(path))
+    for case in cases:
+        if case.layers is None:
+            label = repr(case.id) if case.id else str(case.position)
+            raise InputError(f"{path}: request {label} has no 'policies'; give them in the "
+                             "file (evaluating against a collected inventory needs --inventory, "
+                             "which arrives with the AWS collector)")
+    return cases
+
+
+def _record(case: SimulationCase, evaluation: Evaluation, warnings: list[str]) -> dict[str, Any]:
+    request = case.request
+    record: dict[str, Any] = {}
+    if case.id is not None:
+        record["id"] = case.id
+    record.update({
+        "principal": request.principal,
+        "action": request.action,
+        "resource": request.resource,
+        "decision": evaluation.decision.value,
+        "reason": evaluation.reason,
+    })
+    if case.expected is not None:
+        record["expected"] = case.expected.value
+        record["matches_expected"] = case.expected is evaluation.decision
+    record["trace"] = evaluation.to_dict()
+    if warnings:
+        record["warnings"] = warnings
+    return record
+
+
+DECISION_STYLE = {Decision.ALLOW: "green", Decision.EXPLICIT_DENY: "bold red",
+                  Decision.IMPLICIT_DENY: "yellow"}
+
+
+def _table(rows: list[tuple[SimulationCase, Evaluation]], console: Console) -> None:
+    table = Table(show_lines=False, expand=False)
+    for column in ("#", "principal", "action", "resource", "decision", "why"):
+        table.add_column(column, overflow="fold")
+    for case, evaluation in rows:
+        label = case.id if case.id is not None else str(case.position)
+        decision = Text(evaluation.decision.value, style=DECISION_STYLE[evaluation.decision])
+        if case.expected is not None and case.expected is not evaluation.decision:
+            decision.append(f" (expected {case.expected.value})", style="bold magenta")
+        why = evaluation.reason
+        marker = " because " if " because " in why else " with " if " with " in why else None
+        if marker:
+            why = why.split(marker, 1)[1]
+        elif evaluation.allowed:
+            why = "allowed by " + ", ".join(r.label for r in evaluation.deciding) \
+                if evaluation.deciding else "allowed"
+        if evaluation.notes:
+            why += " (" + "; ".join(evaluation.notes) + ")"
+        table.add_row(*(Text(sanitize(str(v))) for v in (
+            label, case.request.principal, case.request.action, case.request.resource)),
+            decision, Text(sanitize(why)))
+    console.print(table)
+
+
+@click.command()
+@click.option("--input", "input_file", type=PathType,
+              help="JSON file with one request or a list (docs/simulate.md).")
+@click.option("--policy", multiple=True, type=PathType, help="Identity policy (repeatable).")
+@click.option("--boundary", type=PathType, help="Permissions boundary policy.")
+@click.option("--scp", multiple=True, type=PathType,
+              help="SCPs of one organisation level, root first (repeatable).")
+@click.option("--rcp", multiple=True, type=PathType,
+              help="RCPs of one organisation level, root first (repeatable).")
+@click.option("--resource-policy", type=PathType,
+              help="Resource-based policy of the target (trust policy for sts:AssumeRole, key "
+                   "policy for kms:*).")
+@click.option("--session-policy", multiple=True, type=PathType,
+              help="Session policy (repeatable).")
+@click.option("--caller", help="Principal making the request (ARN, service principal or "
+                               "'anonymous').")
+@click.option("--principal-arn", help="Role ARN with path behind a role session.")
+@click.option("--action", multiple=True, help="Action, e.g. s3:GetObject (repeatable).")
+@click.option("--resource", multiple=True, help="Resource ARN or * (repeatable).")
+@click.option("--resource-account", help="Account that owns the resource.")
+@click.option("--context", multiple=True, metavar="KEY=VALUE",
+              help="Request context (repeatable; a repeated key is multivalued).")
+@click.option("--format", "output_format", type=click.Choice(["json", "table"]),
+              help="Output format (default: table on a terminal, JSON lines otherwise).")
+@handle_errors
+def simulate(input_file: Path | None, output_format: str | None, **opts: Any) -> None:
+    """Decide requests as AWS would, with the layer-by-layer explanation.
+
+    Either --input FILE, or the one-off flags (like `aws iam simulate-custom-policy`):
+    every --action is evaluated against every --resource.
+    """
+    given = [name for name in ONE_OFF if opts.get(name)]
+    if input_file is not None and given:
+        raise InputError(f"--input cannot be combined with --{given[0].replace('_', '-')}")
+    if input_file is None and not given:
+        raise InputError("nothing to simulate: give --input FILE or --caller, --action and "
+                         "--resource (see `iamscope simulate --help`)")
+    cases = _input_cases(input_file) if input_file else _one_off_cases(opts)
+    catalog = ActionCatalog()
+    engine = Engine(catalog)
+    stderr = Console(stderr=True, highlight=False)
+    rows = []
+    failed = False
+    fmt = output_format or ("table" if sys.stdout.isatty() else "json")
+    for case in cases:
+        warnings = lint_case(case, catalog)
+        for warning in warnings:
+            label = repr(case.id) if case.id else str(case.position)
+            stderr.print(Text(sanitize(f"warning: request {label}: {warning}")))
+        evaluation = engine.evaluate(case.request, case.layers)  # type: ignore[arg-type]
+        if case.expected is not None and case.expected is not evaluation.decision:
+            failed = True
+        if fmt == "json":
+            click.echo(json.dumps(_record(case, evaluation, warnings), ensure_ascii=True))
+        else:
+            rows.append((case, evaluation))
+    if fmt == "table":
+        _table(rows, Console(highlight=False))
+    if failed:
+        sys.exit(EXIT_FAILED)
