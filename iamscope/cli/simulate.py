@@ -146,27 +146,38 @@ DECISION_STYLE = {Decision.ALLOW: "green", Decision.EXPLICIT_DENY: "bold red",
                   Decision.IMPLICIT_DENY: "yellow"}
 
 
+def _why(evaluation: Evaluation) -> str:
+    why = evaluation.reason
+    marker = " because " if " because " in why else " with " if " with " in why else None
+    if marker:
+        why = why.split(marker, 1)[1]
+        if evaluation.deciding:
+            why += ": " + ", ".join(r.label for r in evaluation.deciding)
+    elif evaluation.deciding:
+        why = "allowed by " + ", ".join(r.label for r in evaluation.deciding)
+    else:
+        why = "allowed"
+    if evaluation.notes:
+        why += " (" + "; ".join(evaluation.notes) + ")"
+    return why
+
+
 def _table(rows: list[tuple[SimulationCase, Evaluation]], console: Console) -> None:
-    table = Table(show_lines=False, expand=False)
-    for column in ("#", "principal", "action", "resource", "decision", "why"):
-        table.add_column(column, overflow="fold")
+    table = Table(show_lines=True, expand=False)
+    table.add_column("request", overflow="fold", ratio=3)
+    table.add_column("decision", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=2)
     for case, evaluation in rows:
-        label = case.id if case.id is not None else str(case.position)
+        request = case.request
+        label = case.id if case.id is not None else f"#{case.position}"
+        cell = Text(sanitize(label), style="bold")
+        cell.append("\n" + sanitize(request.principal), style="cyan")
+        cell.append("\n" + sanitize(request.action))
+        cell.append(" on " + sanitize(request.resource), style="dim")
         decision = Text(evaluation.decision.value, style=DECISION_STYLE[evaluation.decision])
         if case.expected is not None and case.expected is not evaluation.decision:
-            decision.append(f" (expected {case.expected.value})", style="bold magenta")
-        why = evaluation.reason
-        marker = " because " if " because " in why else " with " if " with " in why else None
-        if marker:
-            why = why.split(marker, 1)[1]
-        elif evaluation.allowed:
-            why = "allowed by " + ", ".join(r.label for r in evaluation.deciding) \
-                if evaluation.deciding else "allowed"
-        if evaluation.notes:
-            why += " (" + "; ".join(evaluation.notes) + ")"
-        table.add_row(*(Text(sanitize(str(v))) for v in (
-            label, case.request.principal, case.request.action, case.request.resource)),
-            decision, Text(sanitize(why)))
+            decision.append(f"\nexpected {case.expected.value}", style="bold magenta")
+        table.add_row(cell, decision, Text(sanitize(_why(evaluation))))
     console.print(table)
 
 
