@@ -1,33 +1,25 @@
-"""Inventory snapshots: the versioned JSON form of an ``Inventory`` (see docs/inventory.md).
+"""Inventory snapshots: the versioned JSON hand-off between collectors and everything else.
 
-A snapshot is the hand-off between collectors and everything else::
-
-    {"format": "iamscope-inventory", "schema_version": 1, "generator": "iamscope 0.1.0",
-     "metadata": {...}, "principals": [...], "policies": [...], "resources": [...],
-     "org_nodes": [...], "gaps": [...]}
-
-Conversion is driven by the model's dataclass fields and their type hints: enums become
-their values, tuples become arrays (so tag and attribute pairs are ``[key, value]`` arrays),
-nested dataclasses become objects and ``None`` fields are left out. Element lists are
-sorted by id so that two snapshots of the same estate diff cleanly.
-
-Reading validates everything and raises ``SnapshotError`` naming the element and field at
-fault. Any object may carry an ``extensions`` object, which readers ignore; any other
-unknown member is an error.
+The format is specified in docs/inventory.md. Conversion is driven by the model's dataclass
+fields and type hints: enums become their values, tuples arrays (tag pairs ``[key, value]``),
+nested dataclasses objects, and ``None`` fields are left out. Element lists are sorted by id
+so that snapshots diff cleanly. Reading validates everything and raises ``SnapshotError``
+naming the element and field at fault; unknown members are errors except inside an
+``extensions`` object, which readers ignore.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import MISSING, fields, is_dataclass
 from enum import Enum
 from functools import cache
 from importlib import metadata as importlib_metadata
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +82,16 @@ def inventory_to_dict(inv: Inventory) -> dict[str, Any]:
 
 
 def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):  # bool is an int
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is tuple:
+        if all(type(item) is str for item in value):
+            return list(value)  # the common case, without a call per string
+        return [_encode(item) for item in value]
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, tuple):
-        return [_encode(item) for item in value]
-    names = _field_names(type(value))
+    names = _field_names(kind)
     if names is None:
         return value  # a raw JSON document kept verbatim (Policy.document)
     encoded = {}
@@ -107,13 +102,16 @@ def _encode(value: Any) -> Any:
     return encoded
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 @cache
 def _field_names(cls: type) -> tuple[str, ...] | None:
     return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
 
 
 def dumps(inv: Inventory, *, ensure_ascii: bool = False) -> str:
-    """The snapshot of ``inv`` as indented JSON text ending in a newline."""
+    """The snapshot of ``inv`` as JSON text indented by two spaces, ending in a newline."""
     data = inventory_to_dict(inv)
     return json.dumps(data, indent=2, ensure_ascii=ensure_ascii, allow_nan=False) + "\n"
 
@@ -125,14 +123,12 @@ def write_snapshot(inv: Inventory, path: str | os.PathLike[str]) -> None:
         payload = dumps(inv).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape: keep it escaped
         payload = dumps(inv, ensure_ascii=True).encode("ascii")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+        tmp.write_bytes(payload)
         os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -159,9 +155,7 @@ def loads(text: str | bytes) -> Inventory:
         raise SnapshotError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
-    except UnicodeDecodeError as exc:
-        raise SnapshotError(f"invalid JSON: the text is not UTF-8 ({exc.reason})") from None
-    except ValueError as exc:  # e.g. an integer with too many digits
+    except ValueError as exc:  # not UTF-8, or an integer with too many digits
         raise SnapshotError(f"invalid JSON: {exc}") from None
     except RecursionError:
         raise SnapshotError("invalid JSON: arrays or objects are nested too deeply") from None
@@ -198,14 +192,10 @@ def _check_header(data: Any) -> None:
             f"not an iamscope inventory snapshot: the top level is {_got(data)}, "
             "expected an object"
         )
-    if "format" not in data:
+    if data.get("format") != FORMAT:
+        got = _got(data["format"]) if "format" in data else "missing"
         raise SnapshotError(
-            f"not an iamscope inventory snapshot: there is no \"format\": {json.dumps(FORMAT)}"
-        )
-    if data["format"] != FORMAT:
-        raise SnapshotError(
-            f"not an iamscope inventory snapshot: format is {_got(data['format'])}, "
-            f"expected {json.dumps(FORMAT)}"
+            f"not an iamscope inventory snapshot: \"format\" is {got}, not {json.dumps(FORMAT)}"
         )
     if "schema_version" not in data:
         raise SnapshotError("the snapshot has no 'schema_version'; cannot tell how to read it")
@@ -262,7 +252,7 @@ Decoder = Callable[[Any], Any]
 
 
 class _Invalid(Exception):
-    """A problem deep inside a value; each enclosing decoder adds its step to ``path``."""
+    """A problem deep inside a value; each enclosing decoder adds its step to ``steps``."""
 
     def __init__(self, problem: str):
         super().__init__(problem)
@@ -318,33 +308,38 @@ _SCALARS: dict[type, Decoder] = {
 }
 
 
-def _each(decode: Decoder, raw: list[Any]) -> list[Any]:
+def _each(pairs: Iterable[tuple[Decoder, Any]]) -> tuple[Any, ...]:
+    """Decode (decoder, item) pairs, naming the index of a bad item."""
     out = []
-    for index, item in enumerate(raw):
+    for index, (decode, item) in enumerate(pairs):
         try:
             out.append(decode(item))
         except _Invalid as exc:
             exc.steps.append(f"[{index}]")
             raise
-    return out
+    return tuple(out)
 
 
 def _array_decoder(item: Decoder) -> Decoder:
+    """``tuple[X, ...]``: an array of any length."""
+
     def decode(raw: Any) -> tuple[Any, ...]:
         if not isinstance(raw, list):
             raise _Invalid(f"expected an array, got {_got(raw)}")
         if item is _decode_str and all(isinstance(x, str) for x in raw):
             return tuple(raw)  # the common case, without a call per string
-        return tuple(_each(item, raw))
+        return _each(zip(repeat(item), raw))
 
     return decode
 
 
 def _pair_decoder(items: tuple[Decoder, ...]) -> Decoder:
+    """``tuple[X, Y]``: an array of exactly that many items, such as a tag pair."""
+
     def decode(raw: Any) -> tuple[Any, ...]:
         if not isinstance(raw, list) or len(raw) != len(items):
             raise _Invalid(f"expected an array of {len(items)} items, got {_got(raw)}")
-        return tuple(_each(lambda pair: pair[0](pair[1]), list(zip(items, raw, strict=True))))
+        return _each(zip(items, raw, strict=True))
 
     return decode
 
@@ -425,10 +420,8 @@ def _check_members(raw: dict[Any, Any], allowed: frozenset[str]) -> None:
 
 def _got(raw: Any) -> str:
     """How a JSON value is named in messages."""
-    if raw is None:
-        return "null"
-    if isinstance(raw, bool):
-        return f"the boolean {json.dumps(raw)}"
+    if raw is None or isinstance(raw, bool):
+        return json.dumps(raw)
     if isinstance(raw, int | float):
         return f"the number {raw!r}"
     if isinstance(raw, str):
@@ -436,6 +429,4 @@ def _got(raw: Any) -> str:
         return f"the string {json.dumps(text, ensure_ascii=False)}"
     if isinstance(raw, list):
         return f"an array of {len(raw)} item{'' if len(raw) == 1 else 's'}"
-    if isinstance(raw, dict):
-        return "an object"
-    return f"a {type(raw).__name__}"
+    return "an object" if isinstance(raw, dict) else f"a {type(raw).__name__}"
