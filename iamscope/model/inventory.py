@@ -56,7 +56,7 @@ class Inventory:
             policies=_index(policies, "policy"),
             resources=_index(resources, "resource"),
             org_nodes=_index(org_nodes, "organisation node"),
-            gaps=tuple(gaps),
+            gaps=tuple(sorted(set(gaps), key=_gap_order)),
         )
 
     def policies_of(self, principal: Principal) -> Iterator[Policy]:
@@ -90,6 +90,10 @@ class Inventory:
     def principals_of_kind(self, *kinds: PrincipalKind) -> Iterator[Principal]:
         wanted = set(kinds)
         return (p for p in self.principals.values() if p.kind in wanted)
+
+
+def _gap_order(gap: CoverageGap) -> tuple[str, ...]:
+    return (gap.account or "", gap.region or "", gap.scope, gap.permission or "", gap.reason)
 
 
 def _index(items: Iterable, what: str) -> dict:
