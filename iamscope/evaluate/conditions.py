@@ -276,7 +276,11 @@ def compile_condition(condition: Condition, *, variables: bool) -> CompiledCondi
     base = operator.base
     templates: tuple[Template, ...] = ()
     uses_variables = False
-    if variables and base.family is not Family.NULL:
+    # Policy variables are supported by the String, Bool and ARN operator families and not
+    # by Numeric, Date, Binary or IP address operators (IAM User Guide,
+    # reference_policies_elements_condition_operators, "Policy variables" per category);
+    # elsewhere ${...} stays literal text.
+    if variables and base.family in (Family.STRING, Family.BOOL, Family.ARN):
         templates = tuple(parse_template(v) for v in condition.values)
         uses_variables = any(has_variables(t) for t in templates)
     prepared: tuple[object, ...] = ()

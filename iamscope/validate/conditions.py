@@ -9,6 +9,10 @@ Sources (IAM User Guide unless noted):
 - "Single-valued vs. multivalued context keys" (reference_policies_condition-single-vs-
   multi-valued-context-keys): do not use a set operator with a single-valued key;
   multivalued keys (``ArrayOf...``) require one;
+- "IAM policy elements: Variables and tags" (reference_policies_variables) and Access
+  Analyzer "Error – Invalid variable for operator": variables are substituted in condition
+  values of string and ARN operators only, so ``${...}`` under a numeric, date, Boolean,
+  binary, IP or Null operator stays literal text that cannot parse;
 - "Multivalued context key examples" (reference_policies_condition_examples-multi-valued-
   context-keys): ForAllValues also returns true when the key is missing from the request;
   add ``Null: false`` to prevent that.
@@ -46,6 +50,10 @@ _KEY_FAMILY_EXCEPTIONS: dict[str, frozenset[Family]] = {
     "aws:epochtime": frozenset({Family.DATE, Family.NUMERIC}),
 }
 _BOOL_TEXT = frozenset({"true", "false"})
+# Keys IAM honours but does not document as global: aws:SourceOwner appears in the default
+# access policy SNS writes on every new topic; AWS declined to document it in favour of
+# aws:SourceAccount (github.com/awsdocs/iam-user-guide issue 111).
+_UNDOCUMENTED_GLOBAL_KEYS = {"aws:sourceowner": ConditionKeyInfo("aws:SourceOwner", "String")}
 
 
 def _template_glob(template: str) -> str:
@@ -134,7 +142,7 @@ def _is_provider_key(prefix: str) -> bool:
 
 def _lookup(key: str, scope: ActionScope, index: KeyIndex) -> ConditionKeyInfo | None:
     """The key as the statement's services (or the global list) know it."""
-    found = index.find(key, None)
+    found = index.find(key, None) or _UNDOCUMENTED_GLOBAL_KEYS.get(key.lower())
     for service in scope.services:
         if found is not None:
             break
@@ -241,9 +249,10 @@ def lint_conditions(policy: Policy, statement: Statement, catalog: ActionCatalog
         if info is not None:
             _check_types(condition, operator, info, where, out)
         for value in condition.values:
-            if policy.supports_variables and _has_variable(value):
-                continue  # substituted at request time
             problem = _value_problem(operator.base.family, value)
+            if problem is not None and policy.supports_variables and _has_variable(value):
+                problem = (f"uses a policy variable, which is substituted only for string and "
+                           f"ARN operators, not {operator.base.family.value} ones")
             if problem is not None:
                 out.add("bad-condition-value",
                         f"{condition.operator} {condition.key}: {value!r} {problem}",

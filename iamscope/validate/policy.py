@@ -85,20 +85,21 @@ def _lint_actions(statement: Statement, catalog: ActionCatalog, out: Findings) -
             if "*" not in service and "?" not in service \
                     and not catalog.is_known_service(service):
                 out.add("unknown-service",
-                        f"{service!r} is not a service prefix in the action catalog "
-                        f"({catalog.version})", where, element)
+                        f"{service!r} is not a service prefix in the action catalog",
+                        where, element)
                 continue
             known = bool(catalog.expand(action)) if wild else catalog.is_known_action(action)
             if not known:
                 what = "matches no catalogued action" if wild else "is not a catalogued action"
-                out.add("unknown-action", f"{action!r} {what} ({catalog.version})",
-                        where, element)
-    # reference_policies_elements_notaction: Allow with NotAction allows every action not
-    # listed, including actions added to AWS later; Access Analyzer flags it too.
+                out.add("unknown-action", f"{action!r} {what}", where, element)
+    # reference_policies_elements_notaction: with Allow, every applicable action not listed
+    # is allowed; "be careful ... can result in granting users more permissions than you
+    # intended".
     if statement.effect is Effect.ALLOW and statement.not_actions is not None:
         out.add("allow-not-action",
-                "Allow with NotAction grants every action not listed, including future ones; "
-                "list the allowed actions instead", where, "NotAction")
+                "Allow with NotAction grants every action not listed (in every service that "
+                "applies to the resources); list the allowed actions instead", where,
+                "NotAction")
 
 
 # --- Resource / NotResource --------------------------------------------------------------
