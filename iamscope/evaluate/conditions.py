@@ -56,8 +56,10 @@ def parse_number(text: str) -> Decimal | None:
 
 @lru_cache(maxsize=4096)
 def parse_date(text: str) -> float | None:
-    """ISO 8601 (date, date-time, with Z or an offset; naive times are UTC) or epoch seconds,
-    as seconds since the epoch on one timeline."""
+    """The W3C profile of ISO 8601 that IAM documents for Date operators (YYYY-MM,
+    YYYY-MM-DD, date-times with Z or an offset and optional fractions; naive times are UTC)
+    or epoch seconds, as seconds since the epoch on one timeline. A bare number is read as
+    epoch seconds (so a year-only "2025" is an epoch value)."""
     text = text.strip()
     if not text:
         return None
@@ -68,6 +70,8 @@ def parse_date(text: str) -> float | None:
             return None
         return seconds if math.isfinite(seconds) else None
     try:
+        if len(text) == 7 and text[4] == "-":  # W3C ISO 8601 profile: YYYY-MM
+            return datetime(int(text[:4]), int(text[5:]), 1, tzinfo=UTC).timestamp()
         if len(text) == 10:
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()

@@ -142,9 +142,12 @@ class _Evaluator:
         self.scps_apply = bool(layers.scps) and (
             iam_principal or caller.kind is CallerKind.ROOT
         ) and not caller.is_service_linked_role
+        # RCPs do not apply to calls made by service-linked roles, nor to a service assuming
+        # one (AWS Organizations User Guide, orgs_manage_policies_rcps).
         self.rcps_apply = bool(layers.rcps) and (
             rcp_services is None or self.service in rcp_services
-        ) and not self._service_assumes_service_linked_role()
+        ) and not caller.is_service_linked_role \
+            and not self._service_assumes_service_linked_role()
         self.notes: list[str] = []
 
     # --- helpers -------------------------------------------------------------------------
@@ -289,6 +292,8 @@ class _Evaluator:
         return f"SCPs do not apply to {self.caller.kind.value} callers"
 
     def _rcp_exemption(self) -> str:
+        if self.caller.is_service_linked_role:
+            return "RCPs do not apply to calls made by service-linked roles"
         if self._service_assumes_service_linked_role():
             return "RCPs do not affect a service assuming a service-linked role"
         return f"{self.service} does not support RCPs"

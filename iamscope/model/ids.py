@@ -55,6 +55,14 @@ class CallerKind(Enum):
     ANONYMOUS = "anonymous"  # an unsigned request
 
 
+# Service principals are host names under these domains (IAM User Guide, "AWS service
+# principals"); identity providers that sign AssumeRoleWithWebIdentity calls are not
+# services even when they live under amazonaws.com.
+SERVICE_PRINCIPAL_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")
+WEB_IDENTITY_PROVIDERS = frozenset({
+    "cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com",
+    "www.amazon.com",
+})
 IAM_PRINCIPAL_KINDS = frozenset({
     CallerKind.IAM_USER, CallerKind.IAM_ROLE, CallerKind.ROLE_SESSION, CallerKind.FEDERATED_USER,
 })
@@ -130,8 +138,13 @@ def parse_caller(principal: str, *, role_arn: str | None = None) -> Caller:
         return Caller(CallerKind.ANONYMOUS, "anonymous", None)
     arn = parse_arn(text)
     if arn is None:
-        if "." in text and " " not in text and "/" not in text:
-            return Caller(CallerKind.SERVICE, text.lower(), None, name=text.lower())
+        if "." in text and " " not in text:
+            host = text.lower()
+            if host.endswith(SERVICE_PRINCIPAL_SUFFIXES) and host not in WEB_IDENTITY_PROVIDERS:
+                return Caller(CallerKind.SERVICE, host, None, name=host)
+            # An identity provider calling AssumeRoleWithWebIdentity (IAM User Guide,
+            # id_roles_create_for-idp_oidc): matched by "Federated" principal entries.
+            return Caller(CallerKind.WEB_IDENTITY, host, None, name=host)
         raise CallerParseError(
             f"{text!r} is not an ARN, a service principal such as lambda.amazonaws.com, "
             "or 'anonymous'"
