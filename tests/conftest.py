@@ -22,3 +22,12 @@ def catalog() -> ActionCatalog:
 @pytest.fixture(scope="session")
 def engine(catalog: ActionCatalog) -> Engine:
     return Engine(catalog)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """One moto server for the test session; tests reset it as they need."""
+    from tests.moto_server import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
