@@ -69,9 +69,12 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from iamscope.cli.collect import collect, permissions
     from iamscope.cli.simulate import simulate
 
     cli.add_command(simulate)
+    cli.add_command(collect)
+    cli.add_command(permissions)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from iamscope.catalog.aws_actions import ActionCatalog
-from iamscope.cli.files import read_json_file
 from iamscope.cli.main import EXIT_FAILED, handle_errors
+from iamscope.collect.files import read_json_file
 from iamscope.errors import InputError, PolicyParseError, RequestError
 from iamscope.evaluate import Decision, Engine, Evaluation, PolicyLayers, Request
 from iamscope.evaluate.simulation_input import SimulationCase, read_cases
@@ -77,9 +78,13 @@ def parse_context(items: Iterable[str]) -> dict[str, Any]:
     return context
 
 
+LAYER_FLAGS = {"policy": "identity", "boundary": "boundary", "scp": "scps", "rcp": "rcps",
+               "resource_policy": "resource", "session_policy": "session"}
+
+
 def _one_off_cases(opts: dict[str, Any]) -> list[SimulationCase]:
     if not opts["caller"]:
-        raise InputError("--caller is required without --input")
+        raise InputError("--caller (or --principal) is required without --input")
     if not opts["action"] or not opts["resource"]:
         raise InputError("give at least one --action and one --resource (or use --input)")
     layers = PolicyLayers(
@@ -110,15 +115,42 @@ def _one_off_cases(opts: dict[str, Any]) -> list[SimulationCase]:
     return cases
 
 
-def _input_cases(path: Path) -> list[SimulationCase]:
+def _input_cases(path: Path, *, with_inventory: bool) -> list[SimulationCase]:
     cases = read_cases(read_json_file(path), source=str(path))
     for case in cases:
-        if case.layers is None:
+        if case.layers is None and not with_inventory:
             label = repr(case.id) if case.id else str(case.position)
             raise InputError(f"{path}: request {label} has no 'policies'; give them in the "
-                             "file (evaluating against a collected inventory needs --inventory, "
-                             "which arrives with the AWS collector)")
+                             "file, or take them from a collected inventory with --inventory")
     return cases
+
+
+def _from_inventory(cases: list[SimulationCase], inventory_path: Path, overrides: set[str],
+                    *, one_off: bool) -> list[tuple[SimulationCase, list[str]]]:
+    """Fill in each case's policies from the inventory. In one-off mode, layers given by
+    flags replace the inventory's; requests with their own ``policies`` are kept as-is."""
+    from iamscope.collect.load import load_inventory
+    from iamscope.evaluate.inventory_layers import InventoryResolver
+
+    loaded = load_inventory(inventory_path)
+    resolver = InventoryResolver(loaded.inventory)
+    out = []
+    for case in cases:
+        if case.layers is not None and not one_off:
+            out.append((case, []))  # the request brought its own policies
+            continue
+        try:
+            resolved = resolver.resolve(case.request)
+        except RequestError as exc:
+            label = repr(case.id) if case.id else str(case.position)
+            raise InputError(f"request {label}: {exc}") from None
+        layers = resolved.layers
+        if case.layers is not None:
+            layers = replace(layers, **{field: getattr(case.layers, field)
+                                        for field in overrides})
+        out.append((replace(case, request=resolved.request, layers=layers),
+                    list(resolved.notes)))
+    return out
 
 
 def _record(case: SimulationCase, evaluation: Evaluation, warnings: list[str]) -> dict[str, Any]:
@@ -195,8 +227,11 @@ def _table(rows: list[tuple[SimulationCase, Evaluation]], console: Console) -> N
                    "policy for kms:*).")
 @click.option("--session-policy", multiple=True, type=PathType,
               help="Session policy (repeatable).")
-@click.option("--caller", help="Principal making the request (ARN, service principal or "
-                               "'anonymous').")
+@click.option("--caller", "--principal", "caller",
+              help="Principal making the request (ARN, service principal or 'anonymous').")
+@click.option("--inventory", type=PathType,
+              help="Take the policies in force from an inventory (snapshot, raw collection or "
+                   "authorization-details file).")
 @click.option("--principal-arn", help="Role ARN with path behind a role session.")
 @click.option("--action", multiple=True, help="Action, e.g. s3:GetObject (repeatable).")
 @click.option("--resource", multiple=True, help="Resource ARN or * (repeatable).")
@@ -206,11 +241,14 @@ def _table(rows: list[tuple[SimulationCase, Evaluation]], console: Console) -> N
 @click.option("--format", "output_format", type=click.Choice(["json", "table"]),
               help="Output format (default: table on a terminal, JSON lines otherwise).")
 @handle_errors
-def simulate(input_file: Path | None, output_format: str | None, **opts: Any) -> None:
+def simulate(input_file: Path | None, output_format: str | None, inventory: Path | None,
+             **opts: Any) -> None:
     """Decide requests as AWS would, with the layer-by-layer explanation.
 
     Either --input FILE, or the one-off flags (like `aws iam simulate-custom-policy`):
-    every --action is evaluated against every --resource.
+    every --action is evaluated against every --resource. With --inventory, the policies in
+    force (identity and group policies, boundary, SCP and RCP chains, the target's resource
+    or trust policy) come from the inventory; layer flags given as well replace those.
     """
     given = [name for name in ONE_OFF if opts.get(name)]
     if input_file is not None and given:
@@ -218,15 +256,19 @@ def simulate(input_file: Path | None, output_format: str | None, **opts: Any) ->
     if input_file is None and not given:
         raise InputError("nothing to simulate: give --input FILE or --caller, --action and "
                          "--resource (see `iamscope simulate --help`)")
-    cases = _input_cases(input_file) if input_file else _one_off_cases(opts)
+    cases = (_input_cases(input_file, with_inventory=inventory is not None) if input_file
+             else _one_off_cases(opts))
+    overrides = {LAYER_FLAGS[name] for name in LAYER_FLAGS if opts.get(name)}
+    prepared = (_from_inventory(cases, inventory, overrides, one_off=input_file is None)
+                if inventory is not None else [(case, []) for case in cases])
     catalog = ActionCatalog()
     engine = Engine(catalog)
     stderr = Console(stderr=True, highlight=False)
     rows = []
     failed = False
     fmt = output_format or ("table" if sys.stdout.isatty() else "json")
-    for case in cases:
-        warnings = lint_case(case, catalog)
+    for case, notes in prepared:
+        warnings = notes + lint_case(case, catalog)
         for warning in warnings:
             label = repr(case.id) if case.id else str(case.position)
             stderr.print(Text(sanitize(f"warning: request {label}: {warning}")))
