@@ -9,6 +9,7 @@ or as a role's trust policy — normalised, and evaluated with the layers the re
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -49,7 +50,7 @@ def _expressible(case: SimulationCase) -> bool:
     if caller.is_service_linked_role and caller.path is None:
         return False
     arn = parse_arn(case.request.resource)
-    if layers.resource is not None and (arn is None or not arn.account and arn.service != "s3"):
+    if layers.resource is not None and (arn is None or (not arn.account and arn.service != "s3")):
         return False
     # A role as the target of a non-trust action would need the role as a resource too.
     return not (arn is not None and arn.service == "iam" and layers.resource is not None
@@ -139,7 +140,7 @@ def _organization(raw: dict, layers: PolicyLayers, caller_account: str | None,
         attach("RESOURCE_CONTROL_POLICY", level, node)
     ous, accounts = {}, []
     for node_ids in nodes.values():
-        for parent, node in zip(node_ids, node_ids[1:], strict=False):
+        for parent, node in itertools.pairwise(node_ids):
             if node.startswith("ou-"):
                 ous[node] = {"id": node, "arn": node, "name": node, "parent_id": parent}
             else:

@@ -81,7 +81,7 @@ def test_management_account_is_not_bound_by_scps(resolver: InventoryResolver) ->
 
 
 def test_unknown_iam_principal_is_a_clear_error(resolver: InventoryResolver) -> None:
-    with pytest.raises(RequestError, match="is not in the inventory .its account is"):
+    with pytest.raises(RequestError, match=r"is not in the inventory \(its account is"):
         resolver.resolve(Request.create(f"arn:aws:iam::{ACCT}:user/mallory", "s3:GetObject", "*"))
     with pytest.raises(RequestError, match="give its identity policies with --policy"):
         resolver.resolve(Request.create("arn:aws:iam::444455556666:user/x", "s3:GetObject", "*"))
