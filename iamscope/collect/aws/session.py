@@ -38,6 +38,22 @@ def client_config(max_pool: int = 16) -> Any:
     )
 
 
+def _pin_host(client: Any, endpoint_url: str) -> None:
+    """Keep every request on ``endpoint_url``. Some APIs (S3 Control) prefix the host with
+    the account id (``<account>.<host>``), which a local endpoint such as moto on 127.0.0.1
+    cannot resolve."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    target = urlsplit(endpoint_url).netloc
+
+    def pin(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.netloc != target and parts.netloc.endswith("." + target):
+            request.url = urlunsplit(parts._replace(netloc=target))
+
+    client.meta.events.register("before-send", pin)
+
+
 @dataclass
 class AwsConnection:
     """How to reach one AWS account. Create clients with ``client``; derive a connection
@@ -62,12 +78,15 @@ class AwsConnection:
         # boto3 sessions are not thread-safe to create clients from concurrently.
         session = self.session()
         with self._lock:
-            return session.client(
+            client = session.client(
                 service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
                 config=client_config(self.max_pool),
             )
+        if self.endpoint_url:
+            _pin_host(client, self.endpoint_url)
+        return client
 
     def assume(self, role_arn: str, session_name: str = DEFAULT_SESSION_NAME,
                external_id: str | None = None) -> AwsConnection:
