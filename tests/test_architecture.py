@@ -16,6 +16,8 @@ ALLOWED = {
     "validate": {"catalog", "policy", "model", "errors", "evaluate"},
     "evaluate": {"catalog", "policy", "model", "errors"},
     "report": {"model", "errors", "evaluate"},
+    "collect": {"catalog", "policy", "model", "errors"},
+    "demo": {"collect", "model", "errors"},
     "cli": {"*"},
 }
 FORBIDDEN_THIRD_PARTY = {
@@ -23,6 +25,7 @@ FORBIDDEN_THIRD_PARTY = {
     "policy": {"click", "rich", "boto3", "botocore", "google", "networkx", "duckdb"},
     "evaluate": {"click", "rich", "boto3", "botocore", "google", "networkx", "duckdb"},
     "catalog": {"click", "rich", "boto3", "botocore", "google"},
+    "collect": {"click", "rich", "networkx"},
 }
 
 

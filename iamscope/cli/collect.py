@@ -79,7 +79,7 @@ def summary_table(inventory: Inventory, seconds: float, warnings: list[str]) -> 
               help="Collect only these regions (repeatable; default: all enabled regions).")
 @click.option("--org", is_flag=True, help="Collect the whole AWS Organization.")
 @click.option("--account", "accounts", multiple=True,
-              help="With --org, collect only these member accounts (repeatable).")
+              help="Collect only these accounts, assuming --assume-role-name in each (repeatable).")
 @click.option("--assume-role-name", default=DEFAULT_ASSUME_ROLE, show_default=True,
               help="Role assumed in each member account with --org.")
 @click.option("--max-workers", type=click.IntRange(1, 64), default=8, show_default=True)

@@ -67,13 +67,23 @@ class InventoryResolver:
     def _policies(self, ids: tuple[str, ...] | list[str]) -> tuple[Policy, ...]:
         return tuple(self.inventory.policies[i] for i in ids if i in self.inventory.policies)
 
-    def _chain(self, account: str | None, attr: str) -> tuple[tuple[Policy, ...], ...]:
+    def _chain(self, account: str | None, attr: str,
+               notes: list[str]) -> tuple[tuple[Policy, ...], ...]:
         meta = self.inventory.metadata
         if account is None or account == meta.management_account:
             return ()
         chain = self.inventory.org_chain(account)
         if not chain or not any(getattr(node, attr) for node in chain):
             return ()  # not in an organisation, or this policy type is not enabled
+        missing = sorted({pid for node in chain for pid in getattr(node, attr)
+                          if pid not in self.inventory.policies})
+        if missing:
+            # An unreadable organisation policy is unknown, not "no allow": leave the whole
+            # chain out (over-approximating access) and say so.
+            kind = "SCP" if attr == "scp_ids" else "RCP"
+            notes.append(f"the {kind} chain of account {account} is incomplete (unreadable: "
+                         f"{', '.join(missing)}); it was not applied")
+            return ()
         return tuple(self._policies(getattr(node, attr)) for node in chain)
 
     def _org_path(self, account: str) -> str | None:
@@ -135,8 +145,8 @@ class InventoryResolver:
         layers = PolicyLayers(
             identity=identity,
             boundary=boundary,
-            scps=self._chain(caller.account, "scp_ids") if caller.account else (),
-            rcps=self._chain(owner, "rcp_ids"),
+            scps=self._chain(caller.account, "scp_ids", notes) if caller.account else (),
+            rcps=self._chain(owner, "rcp_ids", notes),
             resource=resource_policy,
         )
         context = self._context(request, caller, principal, resource, owner)

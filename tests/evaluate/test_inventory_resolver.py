@@ -91,3 +91,15 @@ def test_request_context_wins_over_inventory_facts(resolver: InventoryResolver) 
     request = Request.create(f"arn:aws:sts::{ACCT}:assumed-role/ingest/s", "sqs:SendMessage",
                              "*", context={"aws:PrincipalTag/env": "dev"})
     assert resolver.resolve(request).request.context["aws:principaltag/env"] == "dev"
+
+
+def test_unreadable_scp_leaves_the_chain_out_not_denying() -> None:
+    raw = raw_collection()
+    raw["organization"]["policies"][1]["document"] = "{broken"
+    inventory = normalize_collection(raw).inventory
+    assert any("p-denyleave" in g.scope for g in inventory.gaps)
+    resolved = InventoryResolver(inventory).resolve(
+        Request.create(f"arn:aws:iam::{ACCT}:user/eng/alice", "s3:GetObject",
+                       "arn:aws:s3:::reports-111122223333/x"))
+    assert resolved.layers.scps == ()
+    assert any("SCP chain of account 111122223333 is incomplete" in n for n in resolved.notes)

@@ -282,15 +282,15 @@ def _normalize_org(builder: _Builder, org: OrganizationRaw) -> None:
                 "RESOURCE_CONTROL_POLICY": PolicyKind.RCP}.get(item.get("type", ""))
         if kind is None:
             continue
-        policy = builder.policy(item.get("document"), item["arn"], kind,
-                                account=org["management_account_id"],
-                                pointer=f"/organization/policies/{i}", name=item.get("name"),
-                                aws_managed=bool(item.get("aws_managed")))
-        if policy is None:
-            continue
+        builder.policy(item.get("document"), item["arn"], kind,
+                       account=org["management_account_id"],
+                       pointer=f"/organization/policies/{i}", name=item.get("name"),
+                       aws_managed=bool(item.get("aws_managed")))
+        # Keep the attachment even when the document was unusable (a gap says so): the
+        # resolver then knows the chain is incomplete instead of reading it as "no allow".
         targets = scp_targets if kind is PolicyKind.SCP else rcp_targets
         for target in item.get("targets") or []:
-            targets.setdefault(target, []).append(policy.id)
+            targets.setdefault(target, []).append(item["arn"])
 
     def attached(node_id: str, targets: dict[str, list[str]], policy_type: str) -> tuple[str, ...]:
         return tuple(sorted(targets.get(node_id, ()))) if policy_type in enabled else ()

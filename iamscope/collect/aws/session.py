@@ -25,12 +25,14 @@ def _boto3() -> Any:
     return boto3
 
 
-def client_config(max_pool: int = 16) -> Any:
-    """Adaptive retries (client-side rate limiting plus backoff) for throttling."""
+def client_config(max_pool: int = 16, *, local: bool = False) -> Any:
+    """Adaptive retries (client-side rate limiting plus backoff) for throttling; a local
+    endpoint (moto, LocalStack) does not throttle, so it gets few, quick retries."""
     from botocore.config import Config
 
     return Config(
-        retries={"mode": "adaptive", "max_attempts": 10},
+        retries={"mode": "standard", "max_attempts": 2} if local else
+        {"mode": "adaptive", "max_attempts": 10},
         max_pool_connections=max_pool,
         user_agent_extra=USER_AGENT,
         connect_timeout=10,
@@ -82,7 +84,7 @@ class AwsConnection:
                 service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
-                config=client_config(self.max_pool),
+                config=client_config(self.max_pool, local=bool(self.endpoint_url)),
             )
         if self.endpoint_url:
             _pin_host(client, self.endpoint_url)

@@ -1,0 +1,2 @@
+"""The embedded demo: a realistic, deliberately flawed AWS organisation on a local moto
+server (``seed.py``)."""
