@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+_Timed = None  # the timed connection class, made on first use
 GENERATOR = HERE.parents[2] / "shared" / "tools" / "gen_account.py"
 
 
@@ -60,8 +61,10 @@ def offline(dump: Path) -> dict:
 def live(dump: Path, workers: int) -> dict:
     """Seed moto from the dump through boto3, then collect it (IAM only: one region)."""
     sys.path.insert(0, str(HERE.parents[1]))
-    from iamscope.collect.aws.session import AwsConnection
     from tests.moto_server import moto_server, session
+
+    global _Timed
+    _Timed = _timed_connection_class()
 
     data = json.loads(dump.read_text())
     with moto_server() as endpoint:
@@ -74,19 +77,55 @@ def live(dump: Path, workers: int) -> dict:
         bare = time.perf_counter()
         from iamscope.collect.aws.collect import collect
 
-        connection = AwsConnection.from_session(session(), endpoint_url=endpoint)
+        connection = _Timed.from_session(session(), endpoint_url=endpoint)
+        cpu_before = time.process_time()
         raw = collect(connection, regions=["us-east-1"], max_workers=workers)
         collected = time.perf_counter()
+        cpu = time.process_time() - cpu_before
     accounts = raw["accounts"]
     return {
         "seed_calls": calls, "seed_s": round(seeded - started, 1),
         "moto_bare_gaad_readback_s": round(bare - seeded, 2), "gaad_pages": len(pages),
         "iamscope_collect_s": round(collected - bare, 2),
+        "api_calls": _Timed.calls,
+        "summed_call_latency_s": round(_Timed.waiting, 1),
+        "collector_process_cpu_s_incl_moto_threads": round(cpu, 1),
         "principals": sum(len(a["authorization_details"].get(k, [])) for a in accounts
                           for k in ("UserDetailList", "RoleDetailList")),
         "gaps": sum(len(a["gaps"]) for a in accounts),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+
+
+def _timed_connection_class():
+    import threading
+
+    from iamscope.collect.aws.session import AwsConnection
+
+    class Timed(AwsConnection):
+        """Counts API calls and the time spent waiting for their responses."""
+
+        calls = 0
+        waiting = 0.0
+        lock = threading.Lock()
+
+        def client(self, service, region=None):  # type: ignore[no-untyped-def]
+            client = super().client(service, region)
+
+            def before(context, **_):  # type: ignore[no-untyped-def]
+                context["bench_started"] = time.perf_counter()
+
+            def after(context, **_):  # type: ignore[no-untyped-def]
+                with Timed.lock:
+                    Timed.calls += 1
+                    Timed.waiting += time.perf_counter() - context.get(
+                        "bench_started", time.perf_counter())
+
+            client.meta.events.register("before-call", before)
+            client.meta.events.register("after-call", after)
+            return client
+
+    return Timed
 
 
 def _seed(boto_session, endpoint: str, data: dict, workers: int) -> int:

@@ -55,10 +55,14 @@ def summary_table(inventory: Inventory, seconds: float, warnings: list[str]) -> 
     gaps = inventory.gaps
     gap_text = Text(f"{len(gaps)}", style="bold yellow" if gaps else "green")
     for gap in gaps[:8]:
-        line = f"\n- {gap.scope}: {gap.reason}"
+        reason = " ".join(gap.reason.split())
+        if len(reason) > 100:
+            reason = reason[:97] + "..."
+        where = f" [{gap.account}{' ' + gap.region if gap.region else ''}]" if gap.account else ""
+        line = f"{gap.scope}{where}: {reason}"
         if gap.permission:
             line += f" (needs {gap.permission})"
-        gap_text.append(sanitize(line))
+        gap_text.append("\n- " + sanitize(line))
     if len(gaps) > 8:
         gap_text.append(f"\n... and {len(gaps) - 8} more (all are in the snapshot)")
     table.add_row("coverage gaps", gap_text)

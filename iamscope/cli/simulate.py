@@ -259,17 +259,25 @@ def simulate(input_file: Path | None, output_format: str | None, inventory: Path
     cases = (_input_cases(input_file, with_inventory=inventory is not None) if input_file
              else _one_off_cases(opts))
     overrides = {LAYER_FLAGS[name] for name in LAYER_FLAGS if opts.get(name)}
+    catalog = ActionCatalog()
+    # Lint what the user wrote (files and flags), not the policies AWS already accepted
+    # into a collected inventory; each distinct warning once.
+    lint = {id(case): lint_case(case, catalog) for case in cases}
     prepared = (_from_inventory(cases, inventory, overrides, one_off=input_file is None)
                 if inventory is not None else [(case, []) for case in cases])
-    catalog = ActionCatalog()
+    lint_by_position = {case.position: lint[id(case)] for case in cases}
+    shown: set[str] = set()
     engine = Engine(catalog)
     stderr = Console(stderr=True, highlight=False)
     rows = []
     failed = False
     fmt = output_format or ("table" if sys.stdout.isatty() else "json")
     for case, notes in prepared:
-        warnings = notes + lint_case(case, catalog)
+        warnings = notes + lint_by_position.get(case.position, [])
         for warning in warnings:
+            if warning in shown:
+                continue
+            shown.add(warning)
             label = repr(case.id) if case.id else str(case.position)
             stderr.print(Text(sanitize(f"warning: request {label}: {warning}")))
         evaluation = engine.evaluate(case.request, case.layers)  # type: ignore[arg-type]

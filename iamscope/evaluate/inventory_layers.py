@@ -129,7 +129,8 @@ class InventoryResolver:
                 resource_policy = self.inventory.policies.get(role.trust_policy_id)
         elif resource is not None and resource.policy_id:
             resource_policy = self.inventory.policies.get(resource.policy_id)
-        if resource is None and role is None and request.resource != "*":
+        if resource is None and role is None and request.resource != "*" and \
+                request.resource not in self.inventory.principals:
             notes.append(f"{request.resource} is not in the inventory: no resource-based policy "
                          "was considered")
         resource_account = request.resource_account or (resource.account if resource else None)
