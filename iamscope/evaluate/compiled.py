@@ -56,6 +56,20 @@ class CompiledStatement:
     def conditions_hold(self, context: Mapping[str, object]) -> bool:
         return all(c.evaluate(context) for c in self.conditions)
 
+    def conditions_hold_assuming(self, context: Mapping[str, object],
+                                 assumed: set[str]) -> bool:
+        """Attacker-optimal evaluation: a clause whose key is absent from the context is
+        taken as satisfied in an Allow and as not matching in a Deny (the requester is
+        assumed able to shape unknown request facts); the keys relied on go to ``assumed``.
+        """
+        absent = [c.condition.key for c in self.conditions if c.key not in context]
+        if not all(c.evaluate(context) for c in self.conditions if c.key in context):
+            return False
+        if not absent:
+            return True
+        assumed.update(absent)
+        return self.allow  # an Allow is taken, a Deny is avoided
+
 
 def compile_statement(policy: Policy, statement: Statement) -> CompiledStatement:
     variables = policy.supports_variables

@@ -122,8 +122,10 @@ class _Evaluator:
     """State for one request; methods are the steps of the algorithm."""
 
     def __init__(self, request: Request, layers: CompiledLayers,
-                 rcp_services: frozenset[str] | None, explain: bool = True):
+                 rcp_services: frozenset[str] | None, explain: bool = True,
+                 assume_absent: bool = False):
         self.explain = explain
+        self.assumed: set[str] | None = set() if assume_absent else None
         self.request = request
         self.layers = layers
         caller = self.caller = request.caller()
@@ -176,8 +178,12 @@ class _Evaluator:
                 continue
             if principal_element and self._reach(stmt) is GrantReach.NONE:
                 continue
-            if stmt.conditions and not stmt.conditions_hold(context):
-                continue
+            if stmt.conditions:
+                if self.assumed is not None:
+                    if not stmt.conditions_hold_assuming(context, self.assumed):
+                        continue
+                elif not stmt.conditions_hold(context):
+                    continue
             (allows if stmt.allow else denies).append(stmt)
         return allows, denies
 
@@ -254,7 +260,7 @@ class _Evaluator:
 
         if denies:
             if not self.explain:
-                return BARE[Decision.EXPLICIT_DENY]
+                return self._bare(Decision.EXPLICIT_DENY)
             first_layer = denies[0][0]
             results = tuple(LayerResult(layer, Outcome.EXPLICIT_DENY, _refs(stmts))
                             for layer, stmts in denies)
@@ -265,6 +271,7 @@ class _Evaluator:
                 results,
                 tuple(ref for _, stmts in denies for ref in _refs(stmts)),
                 tuple(self.notes),
+                tuple(sorted(self.assumed or ())),
             )
 
         results = _Trace(self.explain)
@@ -386,24 +393,35 @@ class _Evaluator:
             return self._allow(results, rp_allows)
         return self._implicit(results, Layer.RESOURCE)
 
+    def _bare(self, decision: Decision) -> Evaluation:
+        if self.assumed:
+            return Evaluation(decision, decision.value, (),
+                              assumed_keys=tuple(sorted(self.assumed)))
+        return BARE[decision]
+
     def _allow(self, results: _Trace, stmts: list[CompiledStatement]) -> Evaluation:
         if not self.explain:
-            return BARE[Decision.ALLOW]
+            return self._bare(Decision.ALLOW)
         return Evaluation(
             Decision.ALLOW,
             f"{self._who()} is allowed to perform: {self.action} on resource: {self.resource}",
-            tuple(results.items), results.scp_refs() + _refs(stmts), tuple(self.notes))
+            tuple(results.items), results.scp_refs() + _refs(stmts), tuple(self.notes),
+            tuple(sorted(self.assumed or ())))
 
     def _implicit(self, results: _Trace, layer: Layer) -> Evaluation:
         if not self.explain:
-            return BARE[Decision.IMPLICIT_DENY]
+            return self._bare(Decision.IMPLICIT_DENY)
         return Evaluation(Decision.IMPLICIT_DENY, self._no_allow(layer), tuple(results.items),
-                          (), tuple(self.notes))
+                          (), tuple(self.notes), tuple(sorted(self.assumed or ())))
 
 
 def decide(request: Request, layers: CompiledLayers,
-           rcp_services: frozenset[str] | None = None, *, explain: bool = True) -> Evaluation:
+           rcp_services: frozenset[str] | None = None, *, explain: bool = True,
+           assume_absent: bool = False) -> Evaluation:
     """Decide ``request`` against compiled layers. ``rcp_services`` is the set of service
     prefixes whose resources RCPs govern (None: every service). With ``explain=False`` the
-    result carries only the decision (no layers, statements or reason), which is faster."""
-    return _Evaluator(request, layers, rcp_services, explain).run()
+    result carries only the decision (no layers, statements or reason), which is faster.
+    With ``assume_absent=True`` conditions on keys absent from the request are evaluated
+    attacker-optimally (see ``CompiledStatement.conditions_hold_assuming``) and the keys
+    relied on are reported in ``Evaluation.assumed_keys``."""
+    return _Evaluator(request, layers, rcp_services, explain, assume_absent).run()

@@ -73,6 +73,9 @@ class Evaluation:
     layers: tuple[LayerResult, ...]
     deciding: tuple[StatementRef, ...] = ()
     notes: tuple[str, ...] = ()
+    # Condition keys absent from the request that an attacker-optimal evaluation took as
+    # favourable (Engine.evaluate(..., assume_absent=True)); empty for ordinary evaluation.
+    assumed_keys: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -94,6 +97,7 @@ class Evaluation:
                 for layer in self.layers
             ],
             "notes": list(self.notes),
+            **({"assumed_keys": list(self.assumed_keys)} if self.assumed_keys else {}),
         }
 
 

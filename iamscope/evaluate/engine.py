@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from iamscope.catalog.aws_actions import ActionCatalog
-from iamscope.evaluate.compiled import CompiledStatement, compile_policy
+from iamscope.evaluate.compiled import (
+    CompiledLayer,
+    CompiledStatement,
+    compile_layer,
+    compile_policy,
+)
 from iamscope.evaluate.decide import CompiledLayers, compile_layers, decide
 from iamscope.evaluate.decision import Decision, Evaluation
 from iamscope.evaluate.request import PolicyLayers, Request
@@ -26,6 +31,7 @@ class Engine:
         self._cache: OrderedDict[int, tuple[PolicyLayers, CompiledLayers]] = OrderedDict()
         self._cache_size = cache_size
         self._policies: dict[int, tuple[Policy, tuple[CompiledStatement, ...]]] = {}
+        self._levels: dict[tuple[int, ...], tuple[tuple[Policy, ...], CompiledLayer]] = {}
 
     def compile_policy(self, policy: Policy) -> tuple[CompiledStatement, ...]:
         key = id(policy)
@@ -37,6 +43,22 @@ class Engine:
             self._policies.clear()
         self._policies[key] = (policy, compiled)
         return compiled
+
+    def compile_single(self, policy: Policy) -> CompiledLayer:
+        """A layer of one policy (a resource policy), memoised by policy identity."""
+        return self.compile_level((policy,))
+
+    def compile_level(self, policies: tuple[Policy, ...]) -> CompiledLayer:
+        """A layer of several policies (one SCP/RCP level), memoised by their identities."""
+        key = tuple(id(p) for p in policies)
+        hit = self._levels.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], policies, strict=True)):
+            return hit[1]
+        layer = compile_layer(policies, self.compile_policy)
+        if len(self._levels) >= 200_000:
+            self._levels.clear()
+        self._levels[key] = (policies, layer)
+        return layer
 
     def compile(self, layers: PolicyLayers) -> CompiledLayers:
         key = id(layers)
@@ -50,10 +72,21 @@ class Engine:
             self._cache.popitem(last=False)
         return compiled
 
-    def evaluate(self, request: Request, layers: PolicyLayers | CompiledLayers) -> Evaluation:
-        """The decision with its full explanation (layers, deciding statements, reason)."""
+    def evaluate(self, request: Request, layers: PolicyLayers | CompiledLayers, *,
+                 assume_absent: bool = False) -> Evaluation:
+        """The decision with its full explanation (layers, deciding statements, reason).
+        ``assume_absent``: evaluate conditions on absent keys attacker-optimally."""
         compiled = layers if isinstance(layers, CompiledLayers) else self.compile(layers)
-        return decide(request, compiled, self.catalog.rcp_services)
+        return decide(request, compiled, self.catalog.rcp_services,
+                      assume_absent=assume_absent)
+
+    def decide_assuming(self, request: Request,
+                        layers: PolicyLayers | CompiledLayers) -> Evaluation:
+        """Attacker-optimal decision without the explanation: the decision and the condition
+        keys it relied on (``Evaluation.assumed_keys``)."""
+        compiled = layers if isinstance(layers, CompiledLayers) else self.compile(layers)
+        return decide(request, compiled, self.catalog.rcp_services, explain=False,
+                      assume_absent=True)
 
     def decide(self, request: Request, layers: PolicyLayers | CompiledLayers) -> Decision:
         """Only the decision: the same logic without building the explanation."""
