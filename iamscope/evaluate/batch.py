@@ -15,6 +15,8 @@ the batch only avoids asking the same question twice.
 
 from __future__ import annotations
 
+import bisect
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -22,7 +24,7 @@ from iamscope.evaluate.compiled import CompiledLayer, CompiledStatement
 from iamscope.evaluate.decide import CompiledLayers, decide
 from iamscope.evaluate.decision import Decision
 from iamscope.evaluate.engine import Engine
-from iamscope.evaluate.matchers import resource_fields
+from iamscope.evaluate.matchers import ResourcePattern, resource_fields
 from iamscope.evaluate.request import ContextValue, PolicyLayers, Request
 from iamscope.model.policy import Policy
 
@@ -59,28 +61,107 @@ class TargetUniverse:
 
     def __post_init__(self) -> None:
         self._fields = [resource_fields(t.resource) for t in self.targets]
-        self._keys = [(id(t.policy) if t.policy is not None else None, t.account, t.context)
-                      for t in self.targets]
+        self._patterns: dict[str, int] = {}
+        self._sorted = sorted((t.resource, i) for i, t in enumerate(self.targets))
+        self._by_arn: dict[str, list[int]] = {}
+        for i, t in enumerate(self.targets):
+            self._by_arn.setdefault(t.resource, []).append(i)
+        contents: dict[int, object] = {}
+        self._keys = [(_content_key(t.policy, contents), t.account) for t in self.targets]
+        self._policy_keys = [_condition_keys(t.policy) for t in self.targets]
+
+    def key(self, index: int, relevant: frozenset[str]) -> tuple[object, ...]:
+        """What, besides statement coverage, decides a target: its resource policy (by
+        content: thousands of roles share the same trust document), its account, and the
+        target-specific context keys some condition reads (``relevant`` from the caller's
+        statements, plus those its own resource policy reads)."""
+        target = self.targets[index]
+        if not target.context:
+            return self._keys[index]
+        keys = relevant | self._policy_keys[index]
+        return (*self._keys[index], tuple(kv for kv in target.context if kv[0] in keys))
 
     def __len__(self) -> int:
         return len(self.targets)
 
     def coverage(self, stmt: CompiledStatement, context: Mapping[str, object]) -> int:
         """Bitset of targets whose ARN the statement's Resource/NotResource covers."""
+        full = (1 << len(self.targets)) - 1
         if stmt.resources is None or stmt.any_resource:
-            return (1 << len(self.targets)) - 1
+            return full
         cacheable = all(p.tail_template is None for p in stmt.resources)
         if cacheable:
             hit = self._coverage.get(id(stmt))
             if hit is not None and hit[0] is stmt:
                 return hit[1]
-        mask = 0
-        for i, target in enumerate(self.targets):
-            if stmt.covers_resource(target.resource, self._fields[i], context):
-                mask |= 1 << i
+            mask = 0
+            for pattern in stmt.resources:
+                mask |= self._pattern_mask(pattern)
+        else:  # policy variables: the pattern depends on the caller's context
+            mask = 0
+            for i, target in enumerate(self.targets):
+                if any(p.matches(target.resource, self._fields[i], context)
+                       for p in stmt.resources):
+                    mask |= 1 << i
+        if stmt.resource_negated:
+            mask = full & ~mask
         if cacheable:
             self._coverage[id(stmt)] = (stmt, mask)
         return mask
+
+    def _pattern_mask(self, pattern: ResourcePattern) -> int:
+        """Targets one Resource entry matches, memoised by its text. Exact ARNs are looked
+        up, ARNs ending in a single ``*`` in the resource part are found by prefix in the
+        sorted target list, anything else is matched target by target."""
+        hit = self._patterns.get(pattern.text)
+        if hit is not None:
+            return hit
+        text = pattern.text
+        mask = 0
+        if pattern.everything:
+            mask = (1 << len(self.targets)) - 1
+        elif "*" not in text and "?" not in text and pattern.whole is None:
+            for i in self._by_arn.get(text, ()):
+                mask |= 1 << i
+        elif (pattern.whole is None and text.endswith("*") and "?" not in text
+              and text.count("*") == 1 and text.count(":") >= 5
+              and "*" not in text.split(":", 5)[5][:-1]):
+            prefix = text[:-1]
+            start = bisect.bisect_left(self._sorted, (prefix, -1))
+            for arn, i in self._sorted[start:]:
+                if not arn.startswith(prefix):
+                    break
+                mask |= 1 << i
+        else:
+            for i, target in enumerate(self.targets):
+                if pattern.matches(target.resource, self._fields[i], None):
+                    mask |= 1 << i
+        self._patterns[pattern.text] = mask
+        return mask
+
+
+def _condition_keys(policy: Policy | None) -> frozenset[str]:
+    if policy is None:
+        return frozenset()
+    return frozenset(c.key.lower() for s in policy.statements for c in s.conditions)
+
+
+def _content_key(policy: Policy | None, seen: dict[int, object]) -> object:
+    """Policies with the same document decide alike. A statement whose Resource names the
+    resource itself still groups correctly: the target's ARN is part of the coverage bits
+    only for identity statements, so documents that mention ARNs keep their own key."""
+    if policy is None:
+        return None
+    key = seen.get(id(policy))
+    if key is None:
+        document = policy.document
+        text = json.dumps(document, sort_keys=True, default=str) if document is not None \
+            else f"id:{id(policy)}"
+        key = ("doc", policy.kind.value, policy.version,
+               text if '"Resource"' not in text and '"NotResource"' not in text
+               else (text, policy.id))
+        seen[id(policy)] = key
+    return key
 
 
 def _layers(compiled: CompiledLayers) -> list[CompiledLayer]:
@@ -111,13 +192,14 @@ def decide_targets(
     context = dict(request.context)
     full = (1 << len(universe)) - 1 if only is None else only
     masks = [universe.coverage(s, context) & full for s in statements]
+    relevant = frozenset(c.key for s in statements for c in s.conditions)
     groups: dict[tuple[object, ...], int] = {}
     bits = full
     while bits:
         low = bits & -bits
         i = low.bit_length() - 1
         bits ^= low
-        signature = (tuple((m >> i) & 1 for m in masks), universe._keys[i])
+        signature = (tuple((m >> i) & 1 for m in masks), universe.key(i, relevant))
         groups[signature] = groups.get(signature, 0) | low
     results = []
     rcp_services = engine.catalog.rcp_services

@@ -86,6 +86,10 @@ class InventoryResolver:
             return ()
         return tuple(self._policies(getattr(node, attr)) for node in chain)
 
+    def rcp_chain(self, account: str | None, notes: list[str]) -> tuple[tuple[Policy, ...], ...]:
+        """The RCP chain that governs resources of ``account``."""
+        return self._chain(account, "rcp_ids", notes)
+
     def _org_path(self, account: str) -> str | None:
         chain = self.inventory.org_chain(account)
         org = self.inventory.metadata.organization_id
