@@ -69,12 +69,23 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from iamscope.cli.audit import audit
     from iamscope.cli.collect import collect, permissions
+    from iamscope.cli.demo import demo
+    from iamscope.cli.graph import graph, paths
+    from iamscope.cli.reach import blast_radius, reach, who_can
     from iamscope.cli.simulate import simulate
 
     cli.add_command(simulate)
     cli.add_command(collect)
     cli.add_command(permissions)
+    cli.add_command(demo)
+    cli.add_command(audit)
+    cli.add_command(reach)
+    cli.add_command(blast_radius)
+    cli.add_command(who_can)
+    cli.add_command(paths)
+    cli.add_command(graph)
 
 
 def main() -> None:

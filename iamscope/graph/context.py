@@ -20,6 +20,14 @@ class GraphContext:
     inventory: Inventory
     authorizer: Authorizer
     admins: dict[str, str] = field(default_factory=dict)  # principal id -> reason
+    # Where an escalation ends for sure: definite admins (0) and principals a definite step
+    # away from one (1, 2, ...). A principal's edges beside a definite step into one of
+    # these add nothing (see ``techniques.common.Outgoing``).
+    sinks: dict[str, int] = field(default_factory=dict)
+    # Ends of the "become" edges found so far. A principal outside it can neither be
+    # become by another nor become another, so rewriting its permissions (or holding
+    # that right) only matters to itself: see ``techniques.modify_policy``.
+    linked: set[str] = field(default_factory=set)
 
     @cached_property
     def role_index(self) -> dict[str, int]:

@@ -149,7 +149,11 @@ def unexpected_gap(name: str, exc: BaseException, *, account: str | None,
 
 def _message(exc: Any) -> str:
     error = (getattr(exc, "response", None) or {}).get("Error") or {}
-    message = str(error.get("Message") or "unexpected error").strip()
+    message = " ".join(str(error.get("Message") or "unexpected error").split())
+    if message.lower().startswith(("<!doctype", "<html")):
+        # An endpoint answered with an HTML error page (a proxy, or an emulator that does
+        # not implement the API): keep the fact, not the page.
+        return "the endpoint returned an HTML error page (API not supported there?)"
     return message[:200]
 
 
