@@ -6,15 +6,13 @@ This is where the stages meet; each stays ignorant of the others. Reports take t
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from iamscope.checks import load_checks
 from iamscope.checks.base import CheckContext
 from iamscope.evaluate import Engine
 from iamscope.graph.blast import BlastAnalysis
-from iamscope.graph.build import AccessGraph, build_graph
+from iamscope.graph.build import AccessGraph, build_graph, bulk_work
 from iamscope.model.audit import AuditMetadata, AuditResult, PrincipalSummary
 from iamscope.model.finding import Finding
 from iamscope.model.inventory import Inventory
@@ -23,19 +21,6 @@ from iamscope.model.snapshot import iamscope_version
 Progress = Callable[[str], None]
 
 
-@contextmanager
-def bulk_work() -> Iterator[None]:
-    """Pause the cyclic garbage collector: the analysis allocates millions of small,
-    long-lived objects (edges, bitsets), each allocation burst would otherwise trigger
-    full collections that scan all of them, for nothing (they hold no reference
-    cycles worth collecting). Restored on exit."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def run_audit(inventory: Inventory, *, engine: Engine | None = None,

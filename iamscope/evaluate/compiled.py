@@ -24,6 +24,18 @@ from iamscope.evaluate.matchers import (
 from iamscope.evaluate.principals import CompiledPrincipal, compile_principal
 from iamscope.model.policy import Effect, Policy, Statement
 
+# Request facts the caller itself decides (IAM User Guide, "AWS global condition context
+# keys": the requested region, TLS, the user agent and referer, the tags sent with a
+# request). Assuming them favourable is not a condition on an attack: the attacker simply
+# sends such a request. They are still assumed, just not reported.
+REQUESTER_CHOSEN = frozenset({"aws:requestedregion", "aws:securetransport", "aws:useragent",
+                              "aws:referer", "aws:tagkeys"})
+
+
+def requester_chosen(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in REQUESTER_CHOSEN or lowered.startswith("aws:requesttag/")
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledStatement:
@@ -67,7 +79,7 @@ class CompiledStatement:
             return False
         if not absent:
             return True
-        assumed.update(absent)
+        assumed.update(k for k in absent if not requester_chosen(k))
         return self.allow  # an Allow is taken, a Deny is avoided
 
 

@@ -103,7 +103,7 @@ class BlastAnalysis:
         if self.escalation is None:
             self.escalation = Escalation(self.access)
         if self.effective is None:
-            authorizer = getattr(self.access, "authorizer", None) or Authorizer(
+            authorizer = self.access.authorizer or Authorizer(
                 self.access.inventory, self.engine)
             self.effective = EffectiveReach(authorizer)
         self.sensitive = SensitiveReach(self.effective)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -35,6 +37,7 @@ class AccessGraph:
     edges: list[Edge]
     admins: dict[str, AdminStatus]
     unmodelled: list[str] = field(default_factory=list)  # techniques without a handler
+    authorizer: Authorizer | None = None  # reused by later analyses (blast radius, who-can)
 
     def node(self, node_id: str) -> dict:
         return self.graph.nodes[node_id]
@@ -48,9 +51,30 @@ def _add_node(graph: nx.MultiDiGraph, node_id: str, **attrs: object) -> None:
         graph.add_node(node_id, **attrs)
 
 
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the analysis allocates millions of small,
+    long-lived objects (edges, bitsets) whose allocation bursts would otherwise trigger
+    full collections that scan all of them for nothing. Restored on exit."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_graph(inventory: Inventory, engine: Engine | None = None, *,
                 techniques: Iterable[Technique] | None = None,
                 progress: Callable[[str], None] | None = None) -> AccessGraph:
+    with bulk_work():
+        return _build(inventory, engine, techniques, progress)
+
+
+def _build(inventory: Inventory, engine: Engine | None,
+           techniques: Iterable[Technique] | None,
+           progress: Callable[[str], None] | None) -> AccessGraph:
     authorizer = Authorizer(inventory, engine)
     ctx = GraphContext(inventory, authorizer)
     admins: dict[str, AdminStatus] = {}
@@ -120,7 +144,7 @@ def build_graph(inventory: Inventory, engine: Engine | None = None, *,
                        edge=edge)
     for principal_id, status in admins.items():
         graph.nodes[principal_id]["admin"] = status.admin
-    return AccessGraph(inventory, graph, edges, admins, unmodelled)
+    return AccessGraph(inventory, graph, edges, admins, unmodelled, authorizer)
 
 
 def _track(ctx: GraphContext, found: list[Edge]) -> None:

@@ -44,7 +44,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_audit_text_and_fail_on() -> None:
     code, out, _ = run("audit", INV, "--top", "3")
     assert code == 0
-    assert out.splitlines()[2] == "30 findings: 1 critical 7 high 17 medium 5 low"
+    assert out.splitlines()[2] == "30 findings: 2 critical 8 high 15 medium 5 low"
     assert "... 27 more findings" in out
     code, _, _ = run("audit", INV, "--fail-on", "critical", "--format", "json")
     assert code == EXIT_FAILED  # the public bucket
@@ -68,7 +68,7 @@ def test_reach_json() -> None:
     assert data["items"] == [{
         "service": "sqs", "access_level": "Write",
         "target": f"arn:aws:sqs:us-east-1:{PROD}:orders", "scope": "resource",
-        "actions": ["SendMessage"], "conditions": ["aws:RequestedRegion"]}]
+        "actions": ["SendMessage"], "conditions": []}]
 
 
 def test_blast_radius_one_and_all() -> None:

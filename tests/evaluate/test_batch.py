@@ -118,3 +118,15 @@ def test_assume_absent_deny_condition_is_not_taken(engine: Engine) -> None:
     evaluation = engine.evaluate(request, layers, assume_absent=True)
     assert evaluation.decision is Decision.ALLOW
     assert evaluation.assumed_keys == ("aws:SourceIp",)
+
+
+def test_requester_chosen_keys_are_assumed_but_not_reported(engine: Engine) -> None:
+    allow = _policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, "a")
+    region_lock = _policy({"Effect": "Deny", "Action": "*", "Resource": "*",
+                           "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+                          "d")
+    request = Request.create(f"arn:aws:iam::{ACCT}:user/alice", "s3:GetObject", "arn:aws:s3:::b/k")
+    evaluation = engine.evaluate(request, PolicyLayers(identity=(allow, region_lock)),
+                                 assume_absent=True)
+    assert evaluation.decision is Decision.ALLOW
+    assert evaluation.assumed_keys == ()  # the caller picks the region

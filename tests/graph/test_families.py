@@ -8,7 +8,7 @@ import pytest
 
 from iamscope.evaluate import Engine
 from iamscope.graph.build import AccessGraph, build_graph
-from iamscope.graph.reach import Reachability
+from iamscope.graph.escalation import Escalation
 from tests.graph.cases import edge_key, escalation_edges, expand, inventory
 from tests.graph.test_traps import allow
 
@@ -86,7 +86,7 @@ def test_a_principal_a_definite_step_from_admin_needs_no_other_edge(engine: Engi
                               "dev": {"access_keys": 0}},
                     "roles": {"admin": {"trust": {"AWS": expand("root")}, **ADMIN}}}, engine)
     assert found(access) == {(ATTACKER, expand("role/admin"), "AWS-STS-01", "definite")}
-    assert Reachability(access).reaches_admin(ATTACKER)
+    assert Escalation(access).reaches_admin(ATTACKER)
 
 
 # --- modify_policy ----------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_become_a_role_and_rewrite_its_policy(engine: Engine) -> None:
         (ATTACKER, expand("role/worker"), "AWS-LMB-01", "definite"),
         (ATTACKER, expand("role/worker"), "AWS-IAM-11", "definite"),
     }
-    assert Reachability(access).reaches_admin(ATTACKER)
+    assert Escalation(access).reaches_admin(ATTACKER)
 
 
 def test_nobody_can_use_a_right_on_principals_no_edge_touches(engine: Engine) -> None:

@@ -34,8 +34,10 @@ def test_dave_passes_the_admin_role_to_lambda(analysis: BlastAnalysis, org: Org)
     [path] = analysis.escalation.admin_paths(org("prod", "user", "dave"))
     assert [(h.source, h.target, h.technique) for h in path.hops] == [
         (org("prod", "user", "dave"), org("prod", "role", "ops-automation"), "AWS-LMB-01")]
-    assert path.confidence is Confidence.CONDITIONAL  # the RegionLock SCP: aws:RequestedRegion
-    assert path.hops[0].conditions == ("condition aws:RequestedRegion",)
+    # The RegionLock SCP is avoided by choosing the region, which the caller decides:
+    # not a condition on the attack (see evaluate/compiled.py REQUESTER_CHOSEN).
+    assert path.confidence is Confidence.DEFINITE
+    assert path.hops[0].conditions == ()
 
 
 def test_alice_paths_end_at_distinct_admins(analysis: BlastAnalysis, org: Org) -> None:
@@ -82,7 +84,7 @@ def test_blast_radius_of_the_app_server(analysis: BlastAnalysis, org: Org) -> No
     assert highlights["kms"] == [f"arn:aws:kms:*:{org.accounts['prod']}:key/*", key]
     direct = {s.hit.target: s.hit.conditions for s in blast.sensitive if s.hit.category == "kms"}
     # The key policy lets app-server decrypt only through Secrets Manager.
-    assert direct[key] == ("aws:RequestedRegion", "kms:ViaService")
+    assert direct[key] == ("kms:ViaService",)
 
 
 def test_who_can_read_the_public_website(analysis: BlastAnalysis, org: Org) -> None:
@@ -125,7 +127,7 @@ def test_exposures(analysis: BlastAnalysis, org: Org) -> None:
             ("anonymous", None, ("s3:GetObject",), ()),
             ("any-account", "000000000000", ("s3:GetObject",), ())},
         "arn:aws:s3:::acme-prod-uploads": {
-            ("account", security, ("s3:GetObject", "s3:ListBucket"), ("aws:SecureTransport",))},
+            ("account", security, ("s3:GetObject", "s3:ListBucket"), ())},
         org.resource("arn:aws:kms:"): {
             ("account", security, ("kms:DescribeKey", "kms:GetKeyPolicy"), ())},
     }

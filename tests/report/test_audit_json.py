@@ -46,8 +46,8 @@ def test_principals(document: dict, org: Org) -> None:
         "dave", "user", False, True)
     assert dave["paths"] == [[{
         "from": org("prod", "user", "dave"), "to": org("prod", "role", "ops-automation"),
-        "technique": "AWS-LMB-01", "kind": "pass-role", "confidence": "conditional",
-        "conditions": ["condition aws:RequestedRegion"]}]]
+        "technique": "AWS-LMB-01", "kind": "pass-role", "confidence": "definite",
+        "conditions": []}]]
     assert {p["id"] for p in document["principals"] if p["reaches_admin"]} == {
         org("prod", "role", "OrganizationAccountAccessRole"),
         org("security", "role", "OrganizationAccountAccessRole"),
@@ -66,7 +66,7 @@ def test_findings_by_rule(document: dict, org: Org) -> None:
         found.setdefault(f["rule_id"], set()).add((f["subject"], f["severity"]))
     assert found["aws_public_resource_policy"] == {("arn:aws:s3:::acme-sandbox-website",
                                                     "critical")}
-    assert found["aws_escalation_to_admin"] == {(org("prod", "user", "dave"), "high")}
+    assert found["aws_escalation_to_admin"] == {(org("prod", "user", "dave"), "critical")}
     assert found["aws_external_trust"] == {(org("prod", "role", "vendor-monitoring"), "medium")}
     assert found["aws_wildcard_trust"] == {(org("prod", "role", "partner-access"), "medium")}
     assert found["aws_cross_account_resource_policy"] == {
@@ -77,8 +77,8 @@ def test_findings_by_rule(document: dict, org: Org) -> None:
         (org("sandbox", "role", "OrganizationAccountAccessRole"), "high"),
         (org("management", "role", "break-glass"), "high"),
         (org("management", "user", "alice"), "high"),
-        (org("prod", "role", "ops-automation"), "medium"),
-        (org("prod", "user", "automation/ci-bot"), "medium")}
+        (org("prod", "role", "ops-automation"), "high"),
+        (org("prod", "user", "automation/ci-bot"), "high")}
     wildcard = next(f for f in document["findings"] if f["rule_id"] == "aws_wildcard_trust")
     assert "guarded only by aws:PrincipalIsAWSService, aws:PrincipalOrgID" in wildcard["message"]
     assert wildcard["evidence"] == [
@@ -98,9 +98,11 @@ def test_findings_are_ranked_and_fingerprints_stable(document: dict) -> None:
 def test_text_report_lists_every_finding(result: AuditResult) -> None:
     text = audit_text.render(result).plain
     assert text.startswith("iamscope audit of 4 account(s) (aws, collected ")
-    assert text.count("\nCRITICAL ") == 1
-    assert text.index("aws_public_resource_policy") < text.index("aws_escalation_to_admin")
-    assert "user/dave -[AWS-LMB-01, conditional]-> " in text
+    assert text.count("\nCRITICAL ") == 2
+    # Both critical findings come first (ranked by subject within a severity).
+    assert text.index("aws_escalation_to_admin") < text.index("aws_admin_principal")
+    assert text.index("aws_public_resource_policy") < text.index("aws_admin_principal")
+    assert "user/dave -[AWS-LMB-01]-> " in text
 
 
 def test_authorization_details_dump_audits_too(tmp_path: Path) -> None:
