@@ -17,7 +17,7 @@ install: $(STAMP)
 
 # The main job on the embedded default (no cloud account needed).
 demo: $(STAMP)
-	$(BIN)/iamscope simulate --input fixtures/simulate/quickstart.json --format table
+	$(BIN)/iamscope demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -18,6 +18,9 @@ ALLOWED = {
     "report": {"model", "errors", "evaluate"},
     "collect": {"catalog", "policy", "model", "errors"},
     "demo": {"collect", "model", "errors"},
+    "graph": {"evaluate", "catalog", "policy", "model", "errors"},
+    "checks": {"graph", "evaluate", "catalog", "policy", "model", "errors"},
+    "pipeline": {"checks", "graph", "evaluate", "catalog", "model", "errors"},
     "cli": {"*"},
 }
 FORBIDDEN_THIRD_PARTY = {
@@ -26,6 +29,10 @@ FORBIDDEN_THIRD_PARTY = {
     "evaluate": {"click", "rich", "boto3", "botocore", "google", "networkx", "duckdb"},
     "catalog": {"click", "rich", "boto3", "botocore", "google"},
     "collect": {"click", "rich", "networkx"},
+    "checks": {"click", "rich", "networkx", "boto3", "botocore", "google"},
+    "pipeline": {"click", "rich", "networkx", "boto3", "botocore", "google"},
+    "report": {"networkx", "boto3", "botocore", "google"},
+    "validate": {"networkx", "boto3", "botocore", "google"},
 }
 
 
