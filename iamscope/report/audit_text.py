@@ -37,7 +37,10 @@ def render(result: AuditResult, *, top: int | None = None) -> Text:
         out.append(f"\nNot collected ({len(result.gaps)}): analysis could not see these\n",
                    style="bold")
         for gap in result.gaps:
-            out.append("  " + sanitize(f"{gap.scope}: {gap.reason}"))
+            where = ""
+            if gap.account:
+                where = f" [{gap.account}{' ' + gap.region if gap.region else ''}]"
+            out.append("  " + sanitize(f"{gap.scope}{where}: {gap.reason}"))
             if gap.permission:
                 out.append(sanitize(f" (needs {gap.permission})"), style="dim")
             out.append("\n")
