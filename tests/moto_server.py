@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,23 +11,18 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    from iamscope.demo.run import free_port as pick
+
+    return pick()
 
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """Start moto's ThreadedMotoServer on a free port; yield its endpoint URL."""
-    from moto.server import ThreadedMotoServer
+    """moto's ThreadedMotoServer on a free loopback port (the demo's embedded AWS)."""
+    from iamscope.demo.run import embedded_aws
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with embedded_aws() as endpoint:
+        yield endpoint
 
 
 def reset(endpoint: str) -> None:

@@ -32,7 +32,7 @@ def load_scenario(name: str = SCENARIO) -> dict[str, Any]:
     return json.loads(text)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -47,7 +47,7 @@ def embedded_aws() -> Iterator[str]:
         raise InputError("the demo needs moto: pip install 'iamscope[aws]' moto[server]") from exc
     # moto reads MOTO_IAM_LOAD_MANAGED_POLICIES when it creates an account's IAM backend;
     # the scenario attaches AWS-managed policies, so the CLI sets it before calling here.
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
