@@ -51,10 +51,29 @@ class CompiledStatement:
     conditions: tuple[CompiledCondition, ...]
     ref: StatementRef
     any_resource: bool  # Resource "*" (so no need to look at the resource)
+    _action_index: dict[str, tuple[ActionPattern, ...]] = field(default_factory=dict,
+                                                                 compare=False, repr=False)
 
     def covers_action(self, service: str, name: str) -> bool:
-        hit = any(p.matches(service, name) for p in self.actions)
+        if len(self.actions) > 8:  # large lists (ReadOnlyAccess-like): look at one service
+            index = self.action_index
+            patterns = index.get(service, ()) + index.get("", ())
+        else:
+            patterns = self.actions
+        hit = any(p.matches(service, name) for p in patterns)
         return hit != self.action_negated
+
+    @property
+    def action_index(self) -> dict[str, tuple[ActionPattern, ...]]:
+        """Action patterns by service prefix ("" holds patterns with a wildcard prefix)."""
+        index = self._action_index
+        if not index:
+            grouped: dict[str, list[ActionPattern]] = {}
+            for pattern in self.actions:
+                grouped.setdefault("" if pattern.any_service else pattern.service,
+                                   []).append(pattern)
+            index.update({k: tuple(v) for k, v in grouped.items()})
+        return index
 
     def covers_resource(self, resource: str, fields: list[str] | None,
                         context: Mapping[str, object]) -> bool:
