@@ -1,0 +1,1 @@
+"""Usage logs (CloudTrail today, GCP audit logs later) aggregated into a DuckDB store."""
