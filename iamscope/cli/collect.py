@@ -169,3 +169,47 @@ def permissions_aws(no_org: bool, assume_role_name: str) -> None:
     policy = collector_policy(include_organizations=not no_org,
                               assume_role_name=assume_role_name)
     click.echo(json.dumps(policy, indent=2))
+
+
+def _variables(pairs: tuple[str, ...]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"--var {sanitize(pair)!r}: expected NAME=VALUE")
+        variables[name] = value
+    return variables
+
+
+@collect.command("terraform")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--var", "variables", multiple=True, help="NAME=VALUE (repeatable).")
+@click.option("--var-file", "var_files", multiple=True, type=PathType,
+              help="A .tfvars file (repeatable).")
+@click.option("--source", "source_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="For a plan: the configuration directory, to map addresses to file/line.")
+@click.option("--account", help="AWS account id for ARNs the configuration does not fix.")
+@click.option("--managed-policies", type=PathType,
+              help="Inventory or authorization-details dump with AWS-managed policy documents.")
+@click.option("-o", "--output", type=PathType, default=Path("inventory.json"),
+              show_default=True, help="Where to write the inventory snapshot.")
+@handle_errors
+def collect_terraform(path: Path, variables: tuple[str, ...], var_files: tuple[Path, ...],
+                      source_dir: Path | None, account: str | None,
+                      managed_policies: Path | None, output: Path) -> None:
+    """Read a Terraform directory or a `terraform show -json` plan into an inventory
+    snapshot (the planned state for a plan)."""
+    from iamscope.collect.terraform.load import load_terraform
+
+    started = time.monotonic()
+    loaded = load_terraform(path, variables=_variables(variables), var_files=var_files,
+                            source_dir=source_dir, account=account,
+                            managed_policies=managed_policies)
+    stderr = Console(stderr=True, highlight=False)
+    for warning in loaded.warnings:
+        stderr.print(Text(sanitize(f"warning: {warning}")))
+    write_snapshot(loaded.planned, output)
+    console = Console(highlight=False)
+    console.print(summary_table(loaded.planned, time.monotonic() - started,
+                                list(loaded.warnings)))
+    console.print(Text(sanitize(f"wrote {output}"), style="dim"))

@@ -15,7 +15,7 @@ from iamscope.model.inventory import Inventory
 from iamscope.model.principal import PrincipalKind
 from iamscope.report.terminal import sanitize
 
-PathType = click.Path(exists=False, dir_okay=False, path_type=Path)
+PathType = click.Path(exists=False, dir_okay=True, path_type=Path)
 ACTING = (PrincipalKind.USER, PrincipalKind.ROLE)
 
 
@@ -26,11 +26,30 @@ def read_inventory(path: Path) -> Inventory:
     the cyclic garbage collector would rescan them all at every allocation burst for nothing
     (see ``pipeline.bulk_work``), so it is switched off for the rest of the command."""
     gc.disable()
-    loaded = load_inventory(path)
     stderr = Console(stderr=True, highlight=False)
-    for warning in loaded.warnings:
+    terraform = _terraform(path)
+    if terraform is not None:
+        inventory, warnings = terraform
+    else:
+        loaded = load_inventory(path)
+        inventory, warnings = loaded.inventory, tuple(loaded.warnings)
+    for warning in warnings:
         stderr.print(Text(sanitize(f"warning: {warning}")))
-    return loaded.inventory
+    return inventory
+
+
+def _terraform(path: Path) -> tuple[Inventory, tuple[str, ...]] | None:
+    """A Terraform directory or plan JSON given where an inventory is expected: its planned
+    inventory (``collect/terraform/load.py``)."""
+    from iamscope.collect.files import read_json_file
+    from iamscope.collect.terraform.load import load_terraform
+    from iamscope.collect.terraform.plan import is_plan
+
+    if path.is_dir() or (path.suffix == ".json" and path.is_file()
+                         and is_plan(read_json_file(path))):
+        loaded = load_terraform(path)
+        return loaded.planned, loaded.warnings
+    return None
 
 
 def principal_id(inventory: Inventory, text: str, *, outside: bool = True) -> str:

@@ -1,0 +1,51 @@
+"""Unknown values in policy documents never reduce the access computed
+(iamscope/collect/terraform/documents.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from iamscope.collect.terraform.documents import UnknownDocument, conservative_document
+from iamscope.collect.terraform.resources import Unknown
+
+U = Unknown("known after apply")
+
+
+def test_unknown_resource_in_allow_becomes_star():
+    document, notes = conservative_document({"Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": [U, "arn:aws:s3:::a"]}]})
+    assert document["Statement"][0]["Resource"] == ["*", "arn:aws:s3:::a"]
+    assert notes
+
+
+def test_deny_with_unknown_is_dropped():
+    document, _ = conservative_document({"Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": U},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    assert [s["Effect"] for s in document["Statement"]] == ["Allow"]
+
+
+def test_unknown_condition_value_in_allow_drops_the_condition():
+    document, _ = conservative_document({"Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::1:root"},
+         "Condition": {"StringEquals": {"sts:ExternalId": U}}}]})
+    assert "Condition" not in document["Statement"][0]
+
+
+def test_unknown_principal_in_allow_becomes_star():
+    document, _ = conservative_document({"Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": [U]}}]})
+    assert document["Statement"][0]["Principal"] == "*"
+
+
+def test_unknown_not_action_item_is_dropped_and_empty_becomes_action_star():
+    document, _ = conservative_document({"Statement": [
+        {"Effect": "Allow", "NotAction": [U], "Resource": "*"}]})
+    assert document["Statement"][0]["Action"] == "*"
+    assert "NotAction" not in document["Statement"][0]
+
+
+@pytest.mark.parametrize("document", [U, {"Statement": U}, {"Statement": [U]}])
+def test_wholly_unknown_document_or_statement_is_not_guessed(document):
+    with pytest.raises(UnknownDocument):
+        conservative_document(document)
