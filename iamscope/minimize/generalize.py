@@ -1,0 +1,80 @@
+"""Resource generalisation: the narrowest prefix pattern shared by enough resources.
+
+For one action, candidate prefixes end at a ``/`` or ``:`` inside the resource part of the
+ARN (never in the partition, service, region or account fields, and never the empty
+resource part). Deepest first, a prefix is chosen when at least ``threshold`` distinct
+observed resources not yet placed under a deeper chosen prefix share it; those resources
+become ``<prefix>*``. The others stay exact. Patterns nested in a shorter chosen prefix
+are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BOUNDARIES = "/:"
+
+
+@dataclass(frozen=True, slots=True)
+class Generalised:
+    """A prefix pattern (``prefix + "*"``) and the observed resources it stands for."""
+
+    prefix: str
+    members: tuple[str, ...]
+
+    @property
+    def pattern(self) -> str:
+        return self.prefix + "*"
+
+
+def _resource_part_start(resource: str) -> int | None:
+    """Index where the ARN's resource part begins (after the fifth colon)."""
+    position = -1
+    for _ in range(5):
+        position = resource.find(":", position + 1)
+        if position < 0:
+            return None
+    return position + 1
+
+
+def boundary_prefixes(resource: str) -> list[str]:
+    """Prefixes of ``resource`` ending at a boundary inside its resource part, shortest
+    first; each leaves at least one character after it."""
+    start = _resource_part_start(resource)
+    if start is None:
+        return []
+    return [resource[: i + 1] for i in range(start, len(resource) - 1)
+            if resource[i] in BOUNDARIES]
+
+
+def generalise(resources: Iterable[str], threshold: int) -> tuple[list[Generalised], list[str]]:
+    """Split ``resources`` into generalised groups and resources kept exact.
+
+    Deepest prefixes first: a prefix is chosen when at least ``threshold`` resources not
+    yet placed under a deeper chosen prefix share it, so one outlier never widens the
+    patterns of resources that already have a narrower one."""
+    if threshold < 2:
+        raise ValueError("the support threshold must be at least 2")
+    distinct = sorted(set(resources))
+    members: dict[str, list[str]] = {}
+    for resource in distinct:
+        if "*" in resource or "?" in resource:
+            continue
+        for prefix in boundary_prefixes(resource):
+            members.setdefault(prefix, []).append(resource)
+    placed: set[str] = set()
+    groups: list[Generalised] = []
+    for prefix in sorted(members, key=lambda p: (-len(p), p)):
+        free = [r for r in members[prefix] if r not in placed]
+        if len(free) >= threshold:
+            placed.update(free)
+            groups.append(Generalised(prefix, tuple(free)))
+    # A shorter chosen prefix covers a deeper one: keep the outermost only.
+    outer = [g for g in groups if not any(
+        o.prefix != g.prefix and g.prefix.startswith(o.prefix) for o in groups)]
+    merged = [Generalised(o.prefix, tuple(sorted(
+        r for g in groups if g.prefix.startswith(o.prefix) for r in g.members)))
+        for o in outer]
+    exact = [r for r in distinct if r not in placed]
+    return sorted(merged, key=lambda g: g.prefix), exact
