@@ -21,6 +21,9 @@ ALLOWED = {
     "graph": {"evaluate", "catalog", "policy", "model", "errors"},
     "checks": {"graph", "evaluate", "catalog", "policy", "model", "errors"},
     "pipeline": {"checks", "graph", "evaluate", "catalog", "model", "errors"},
+    "ci": {"pipeline", "checks", "graph", "evaluate", "catalog", "policy", "model", "errors", "collect"},
+    "usage": {"catalog", "policy", "model", "errors"},
+    "minimize": {"graph", "evaluate", "catalog", "policy", "model", "errors", "report"},
     "cli": {"*"},
 }
 FORBIDDEN_THIRD_PARTY = {
@@ -33,6 +36,9 @@ FORBIDDEN_THIRD_PARTY = {
     "pipeline": {"click", "rich", "networkx", "boto3", "botocore", "google"},
     "report": {"networkx", "boto3", "botocore", "google"},
     "validate": {"networkx", "boto3", "botocore", "google"},
+    "ci": {"click", "rich", "boto3", "botocore", "google", "duckdb"},
+    "usage": {"click", "rich", "networkx", "google"},
+    "minimize": {"click", "rich", "boto3", "botocore", "google", "duckdb"},
 }
 
 

@@ -9,7 +9,7 @@ def test_all_is_sorted_and_complete() -> None:
     assert iamscope.__all__ == sorted(iamscope.__all__)
     public = {name for name in vars(iamscope) if not name.startswith("_")}
     submodules = {"errors", "evaluate", "model", "policy", "catalog", "validate", "report",
-                  "cli", "collect", "demo", "graph", "checks", "pipeline"}
+                  "cli", "collect", "demo", "graph", "checks", "pipeline", "ci", "usage", "minimize"}
     assert public - submodules == set(iamscope.__all__)
 
 

@@ -70,11 +70,14 @@ def cli() -> None:
 
 def _register() -> None:
     from iamscope.cli.audit import audit
+    from iamscope.cli.check import check
     from iamscope.cli.collect import collect, permissions
     from iamscope.cli.demo import demo
     from iamscope.cli.graph import graph, paths
+    from iamscope.cli.minimize import minimize, unused
     from iamscope.cli.reach import blast_radius, reach, who_can
     from iamscope.cli.simulate import simulate
+    from iamscope.cli.usage import usage
 
     cli.add_command(simulate)
     cli.add_command(collect)
@@ -86,6 +89,10 @@ def _register() -> None:
     cli.add_command(who_can)
     cli.add_command(paths)
     cli.add_command(graph)
+    cli.add_command(minimize)
+    cli.add_command(unused)
+    cli.add_command(usage)
+    cli.add_command(check)
 
 
 def main() -> None:
