@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from iamscope.collect.files import read_json_file
-from iamscope.collect.terraform.managed_policies import (
-    documents_from_data_sources,
-    documents_from_file,
-)
+from iamscope.collect.terraform.managed_policies import managed_documents
 from iamscope.collect.terraform.normalize import (
     PLACEHOLDER_ACCOUNT,
     PLACEHOLDER_REGION,
@@ -59,9 +56,8 @@ def load_terraform(path: Path, *, variables: dict[str, Any] | None = None,
         if source_dir is not None:
             source = _read_hcl(source_dir, variables, var_files, account, region)
             reading = _located(reading, source)
-    documents = documents_from_data_sources((*reading.resources, *(reading.prior or ())))
-    if managed_policies is not None:
-        documents |= documents_from_file(managed_policies)
+    documents = managed_documents((*reading.resources, *(reading.prior or ())),
+                                  managed_policies)
     planned = normalize_reading(reading.resources, account=account, region=region,
                                 managed_documents=documents, notes=reading.notes)
     prior = None

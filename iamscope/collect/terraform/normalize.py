@@ -2,7 +2,8 @@
 
 The AWS records are turned into the raw AWS collection shape and normalised by the AWS
 collector's own normalizer, then every element defined by a Terraform resource gets that
-resource's ``SourceRef`` back. Pure.
+resource's ``SourceRef`` back. Google records become GCP principals, allow-policy fragments
+and resources (``normalize_gcp.py``) in the same inventory. Pure.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from iamscope.collect.terraform.normalize_aws_resources import (
     build_organization,
     build_resources,
 )
+from iamscope.collect.terraform.normalize_gcp import GcpDraft, is_gcp, normalize_gcp
 from iamscope.collect.terraform.resources import Suppression, TerraformResource, Unknown
-from iamscope.model.inventory import Inventory
+from iamscope.model.inventory import Inventory, InventoryMetadata
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
@@ -82,7 +84,20 @@ def normalize_reading(records: tuple[TerraformResource, ...], *, account: str | 
                       managed_documents: dict[str, tuple[Any, str]] | None = None,
                       notes: tuple[str, ...] = ()) -> Normalized:
     """Records -> Inventory. ``managed_documents`` maps AWS-managed policy ARNs to
-    (document, name of the source that resolved it)."""
+    (document, name of the source that resolved it). Google records go to
+    ``normalize_gcp``; a configuration without AWS records gets no AWS account."""
+    gcp = normalize_gcp(records)
+    aws_records = tuple(r for r in records if not is_gcp(r))
+    if not any(r.type.startswith("aws_") for r in aws_records) and (
+            gcp.principals or gcp.policies or gcp.resources):
+        return _gcp_only(gcp, notes)
+    normalized = _normalize_aws(aws_records, account, region, managed_documents, notes)
+    return _with_gcp(normalized, gcp)
+
+
+def _normalize_aws(records: tuple[TerraformResource, ...], account: str | None,
+                   region: str | None, managed_documents: dict[str, tuple[Any, str]] | None,
+                   notes: tuple[str, ...]) -> Normalized:
     account, region, found_notes = account_and_region(records, account, region)
     context = AwsContext(account=account, region=region)
     context.notes.extend(found_notes)
@@ -106,6 +121,34 @@ def normalize_reading(records: tuple[TerraformResource, ...], *, account: str | 
     warnings = [*context.warnings,
                 *(w for w in result.warnings if "trust policy missing" not in w)]
     return Normalized(inventory, warnings, context.addresses, context.suppressions)
+
+
+def _gcp_only(gcp: GcpDraft, notes: tuple[str, ...]) -> Normalized:
+    metadata = InventoryMetadata(collector="terraform", collector_version="terraform",
+                                 accounts=tuple(sorted(gcp.projects)),
+                                 notes=tuple(dict.fromkeys((*notes, *gcp.notes))))
+    inventory = Inventory.build(metadata, principals=gcp.principals.values(),
+                                policies=gcp.policies.values(),
+                                resources=gcp.resources.values())
+    return Normalized(inventory, list(gcp.warnings), dict(gcp.addresses),
+                      dict(gcp.suppressions))
+
+
+def _with_gcp(normalized: Normalized, gcp: GcpDraft) -> Normalized:
+    if not (gcp.principals or gcp.policies or gcp.resources):
+        return normalized
+    inventory = normalized.inventory
+    metadata = dataclasses.replace(
+        inventory.metadata, accounts=(*inventory.metadata.accounts, *sorted(gcp.projects)),
+        notes=tuple(dict.fromkeys((*inventory.metadata.notes, *gcp.notes))))
+    merged = dataclasses.replace(
+        inventory, metadata=metadata,
+        principals={**inventory.principals, **gcp.principals},
+        policies={**inventory.policies, **gcp.policies},
+        resources={**inventory.resources, **gcp.resources})
+    return Normalized(merged, [*normalized.warnings, *gcp.warnings],
+                      {**normalized.addresses, **gcp.addresses},
+                      {**normalized.suppressions, **gcp.suppressions})
 
 
 def _add_managed(iam: Any, documents: dict[str, tuple[Any, str]]) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from iamscope.collect.terraform.gcp_identity import computed_attributes
 from iamscope.collect.terraform.hcl.config import Declared, ModuleConfig
 from iamscope.collect.terraform.hcl.data_sources import computed_values
 from iamscope.collect.terraform.hcl.evaluate import Frame
@@ -178,6 +179,8 @@ class ModuleInstance:
             values = self.body_values(declared.block.body, frame)
             if mode == "data":
                 values.update(computed_values(kind, values, address, self.reading.settings))
+            for key, value in computed_attributes(kind, values, address).items():
+                values.setdefault(key, value)
             instances.append(Instance(address, declared, InstanceValue(address, values),
                                       mode, kind, name, self.address))
         if isinstance(shape, Unknown):
