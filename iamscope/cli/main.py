@@ -1,8 +1,9 @@
 """The ``iamscope`` command group. Only the CLI prints, reads the environment or exits.
 
-Exit codes (docs/cli.md):
-  0   done; for checks, nothing at or above the failure threshold
-  1   done, and the result is a failure: an expectation in the input was not met
+Exit codes (README.md, "Exit codes"):
+  0   done; for audit and check, nothing unsuppressed at or above --fail-on
+  1   done, and the result is a failure: an expectation in the input was not met, or a
+      finding at or above --fail-on (audit, check)
   2   usage or input error (bad flags, unreadable or malformed files)
   70  internal error (a bug in iamscope: please report it)
 """
