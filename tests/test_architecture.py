@@ -21,7 +21,7 @@ ALLOWED = {
     "graph": {"evaluate", "catalog", "policy", "model", "errors"},
     "checks": {"graph", "evaluate", "catalog", "policy", "model", "errors"},
     "pipeline": {"checks", "graph", "evaluate", "catalog", "model", "errors"},
-    "ci": {"pipeline", "checks", "graph", "evaluate", "catalog", "policy", "model", "errors", "collect"},
+    "ci": {"pipeline", "checks", "graph", "evaluate", "catalog", "policy", "model", "errors"},
     "usage": {"catalog", "policy", "model", "errors"},
     "minimize": {"graph", "evaluate", "catalog", "policy", "model", "errors", "report"},
     "cli": {"*"},
