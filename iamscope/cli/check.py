@@ -126,13 +126,18 @@ def check(target: Path, fmt: str, output: Path | None, fail_on: str,
         write_baseline.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         stderr.print(Text(sanitize(f"wrote {len(document['findings'])} fingerprints to "
                                    f"{write_baseline}")))
-    _emit(result, fmt, output, top, uri_base)
+    # Terraform file names are relative to the configuration directory; a saved inventory
+    # keeps whatever its collector wrote.
+    root = None
+    if request.source in ("terraform", "plan"):
+        root = (target if target.is_dir() else (source_dir or target.parent)).resolve()
+    _emit(result, fmt, output, top, uri_base, root)
     if result.failed and write_baseline is None:
         sys.exit(EXIT_FAILED)
 
 
 def _emit(result: CheckResult, fmt: str, output: Path | None, top: int | None,
-          uri_base: Path | None) -> None:
+          uri_base: Path | None, root: Path | None) -> None:
     if fmt == "text":
         report = check_text.render(result, top=top or None)
         if output:
@@ -144,7 +149,7 @@ def _emit(result: CheckResult, fmt: str, output: Path | None, top: int | None,
     if fmt == "json":
         text = check_json.render(result)
     elif fmt == "sarif":
-        text = sarif.render(result, base=base)
+        text = sarif.render(result, base=base, root=str(root) if root else None)
     else:
         text = markdown.render(result)
     if output:

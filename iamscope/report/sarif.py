@@ -13,6 +13,7 @@ schema (tests/data/sarif-schema-2.1.0.json).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -31,10 +32,14 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.ME
 TOOL_URI = "https://github.com/iamscope/iamscope"
 
 
-def uri(path: str, base: str | None) -> str:
+def uri(path: str, base: str | None, root: str | None = None) -> str:
     """A URI reference for a file path: relative to ``base`` when inside it, with forward
-    slashes and percent-encoding; an absolute path outside the base becomes ``file://``."""
+    slashes and percent-encoding; an absolute path outside the base becomes ``file://``.
+    A relative path is taken relative to ``root`` (the Terraform directory the inventory's
+    file names are relative to) when one is given."""
     pure = PurePosixPath(path.replace("\\", "/"))
+    if root and not pure.is_absolute():
+        pure = PurePosixPath(root.replace("\\", "/")) / pure
     if base and pure.is_absolute():
         base_path = PurePosixPath(base.replace("\\", "/"))
         if pure.is_relative_to(base_path):
@@ -63,25 +68,26 @@ def rule(item: RuleInfo) -> dict[str, Any]:
     return descriptor
 
 
-def locations(found: Finding, base: str | None) -> list[dict[str, Any]]:
+def locations(found: Finding, to_uri: Callable[[str], str]) -> list[dict[str, Any]]:
     ref: SourceRef | None = found.location
     logical = {"fullyQualifiedName": (ref.address if ref and ref.address else found.subject),
                "kind": "resource"}
     if ref is None or not ref.file:
         return [{"logicalLocations": [logical]}]
-    physical: dict[str, Any] = {"artifactLocation": {"uri": uri(ref.file, base)}}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": to_uri(ref.file)}}
     if ref.line and ref.line >= 1:
         physical["region"] = {"startLine": ref.line}
     return [{"physicalLocation": physical, "logicalLocations": [logical]}]
 
 
-def result(item: CheckedFinding, index: dict[str, int], base: str | None) -> dict[str, Any]:
+def result(item: CheckedFinding, index: dict[str, int], to_uri: Callable[[str], str]
+           ) -> dict[str, Any]:
     found = item.finding
     out: dict[str, Any] = {
         "ruleId": found.rule_id,
         "level": LEVEL[found.severity],
         "message": {"text": found.message},
-        "locations": locations(found, base),
+        "locations": locations(found, to_uri),
         "partialFingerprints": {FINGERPRINT_KEY: found.fingerprint},
         "properties": {"severity": found.severity.value, "subject": found.subject,
                        "evidence": list(found.evidence),
@@ -97,7 +103,7 @@ def result(item: CheckedFinding, index: dict[str, int], base: str | None) -> dic
                                        "justification": item.suppression.justification}
         where = item.suppression.location
         if where is not None and where.file:
-            physical: dict[str, Any] = {"artifactLocation": {"uri": uri(where.file, base)}}
+            physical: dict[str, Any] = {"artifactLocation": {"uri": to_uri(where.file)}}
             if where.line and where.line >= 1:
                 physical["region"] = {"startLine": where.line}
             suppression["location"] = {"physicalLocation": physical}
@@ -105,15 +111,20 @@ def result(item: CheckedFinding, index: dict[str, int], base: str | None) -> dic
     return out
 
 
-def to_dict(result_: CheckResult, *, base: str | None = None) -> dict[str, Any]:
+def to_dict(result_: CheckResult, *, base: str | None = None,
+            root: str | None = None) -> dict[str, Any]:
     rules = list(result_.rules)
+
+    def to_uri(path: str) -> str:
+        return uri(path, base, root)
+
     index = {r.id: i for i, r in enumerate(rules)}
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "iamscope", "version": result_.metadata.tool_version,
                             "semanticVersion": result_.metadata.tool_version,
                             "informationUri": TOOL_URI,
                             "rules": [rule(r) for r in rules]}},
-        "results": [result(f, index, base) for f in result_.findings],
+        "results": [result(f, index, to_uri) for f in result_.findings],
         "invocations": [{"executionSuccessful": True,
                          "toolExecutionNotifications": [
                              {"level": "warning", "message": {"text": w}}
@@ -127,5 +138,6 @@ def to_dict(result_: CheckResult, *, base: str | None = None) -> dict[str, Any]:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(result_: CheckResult, *, base: str | None = None) -> str:
-    return json.dumps(to_dict(result_, base=base), indent=2, ensure_ascii=True) + "\n"
+def render(result_: CheckResult, *, base: str | None = None, root: str | None = None) -> str:
+    return json.dumps(to_dict(result_, base=base, root=root), indent=2,
+                      ensure_ascii=True) + "\n"

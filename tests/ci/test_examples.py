@@ -83,3 +83,17 @@ def test_plan_delta_headline() -> None:
     # Only the deploy policy changed: nothing else is new in this plan.
     assert report["delta"]["changed_policies"] == [
         p for p in report["delta"]["changed_policies"] if p.endswith("/inline/deploy")]
+
+
+@needs_collector
+def test_sarif_uris_are_relative_to_the_uri_base_not_to_the_configuration() -> None:
+    """GitHub code scanning resolves artifactLocation.uri against the repository root
+    (SARIF 2.1.0 section 3.4.3; docs.github.com "SARIF support for code scanning")."""
+    folder = EXAMPLES / "gcp-risky-binding"
+    result = CliRunner().invoke(cli, ["check", str(folder), "--format", "sarif",
+                                      "--uri-base", str(REPO), "--fail-on", "none"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    uris = {location["physicalLocation"]["artifactLocation"]["uri"]
+            for found in document["runs"][0]["results"] for location in found["locations"]}
+    assert uris == {"terraform-examples/gcp-risky-binding/main.tf"}
