@@ -110,8 +110,9 @@ def check(target: Path, fmt: str, output: Path | None, fail_on: str,
         stderr.print(Text(sanitize(message), style="dim"))
 
     request = read_input(target, variables, var_files, source_dir)
-    for warning in request.warnings:
-        stderr.print(Text(sanitize(f"warning: {warning}")))
+    if fmt != "text" or output is not None:  # the text report on stdout lists them itself
+        for warning in request.warnings:
+            stderr.print(Text(sanitize(f"warning: {warning}")))
     accepted = None
     if baseline_path is not None:
         accepted = baseline_file.from_dict(read_json_file(baseline_path),
