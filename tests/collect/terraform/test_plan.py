@@ -62,10 +62,12 @@ def test_bucket_policy_unknown_at_plan_resolves_through_the_data_source(deploy):
     assert statement.principal.aws == ("arn:aws:iam::444455556666:root",)
 
 
-def test_unresolved_aws_managed_policy_is_a_gap_and_a_warning(deploy):
-    assert [g.scope for g in deploy.planned.gaps] == [
-        "policy arn:aws:iam::aws:policy/ReadOnlyAccess"]
-    assert any("ReadOnlyAccess is not resolved" in w for w in deploy.warnings)
+def test_aws_managed_policy_resolves_from_the_packaged_set(deploy):
+    # unresolved ARNs: tests/collect/terraform/test_managed_policies.py
+    assert "arn:aws:iam::aws:policy/ReadOnlyAccess" in deploy.planned.policies
+    assert not deploy.planned.gaps
+    assert any("ReadOnlyAccess resolved from the packaged AWS-managed policy set" in n
+               for n in deploy.planned.metadata.notes)
 
 
 def test_prior_inventory_has_the_deleted_user(deploy):
