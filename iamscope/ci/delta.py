@@ -6,7 +6,8 @@ compares them per principal:
 
 - IAMSCOPE-DELTA-001: the principal is admin-equivalent after the plan and was not before;
 - IAMSCOPE-DELTA-002: it can become admin after the plan (a new escalation path) and could
-  not before;
+  not before; "gained" lists the path's actions the plan grants (``ci.path_actions``), the
+  others are shown as the actions the path uses;
 - IAMSCOPE-DELTA-003: it reaches sensitive resources (secrets, KMS keys, data stores, IAM
   writes; ``graph.sensitive``) it did not reach before, itself or through others;
 - IAMSCOPE-DELTA-004: a principal present in both states whose identity policies changed
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from iamscope.checks.base import ACTING, CheckContext, CheckMeta, describe_path
+from iamscope.ci.path_actions import path_actions
 from iamscope.evaluate import Decision
 from iamscope.graph.admin import SYNTHETIC_ACTION
 from iamscope.graph.sensitive import DATA
@@ -293,6 +295,7 @@ def _escalations(changes: Changes) -> Iterator[DeltaItem]:
         holders = [node, *(hop.target for hop in path.hops)]
         causes = changes.causes(candidates, holders)
         actions = list(dict.fromkeys(e.action for hop in path.hops for e in hop.evidence))
+        gained, _ = path_actions(changes, path.hops)
         label = after.label(node)
         through = " + ".join(actions) if actions else describe_path(after, path.hops)
         headline = (f"this plan lets {label} become admin through {through} "
@@ -303,7 +306,7 @@ def _escalations(changes: Changes) -> Iterator[DeltaItem]:
             headline += f"; only if: {'; '.join(facts)}"
         yield DeltaItem(NEW_ESCALATION.id, "new-escalation", node, label, headline + ".",
                         Severity.CRITICAL if definite else Severity.HIGH,
-                        gained=tuple(actions), path=path.hops, causes=causes)
+                        gained=tuple(gained), path=path.hops, causes=causes)
 
 
 def _sensitive_keys(ctx: CheckContext, node: str) -> set[tuple[str, str, str]]:
@@ -375,11 +378,15 @@ def delta_findings(delta: Delta) -> list[Finding]:
     for item in delta.items:
         location = next((c.location for c in item.causes if c.location is not None), None)
         key = item.gained if item.rule_id != NEW_ESCALATION.id else ()
+        # the path's other actions: granted by statements the plan did not change
+        uses = [a for a in dict.fromkeys(e.action for hop in item.path for e in hop.evidence)
+                if a not in item.gained]
         out.append(Finding(
             rule_id=item.rule_id, severity=item.severity, subject=item.principal,
             message=item.headline[0].upper() + item.headline[1:],
             evidence=(*(f"cause: {c.change} {c.label}" for c in item.causes),
-                      *(f"gained: {g}" for g in item.gained)),
+                      *(f"gained: {g}" for g in item.gained),
+                      *(f"path uses: {a} (not changed by this plan)" for a in uses)),
             path=item.path, location=location,
             fingerprint=fingerprint(item.rule_id, item.principal, key)))
     return out

@@ -41,8 +41,9 @@ from iamscope.graph.action_space import (
     splitters,
     union,
 )
-from iamscope.graph.authorizer import Authorizer, bits
+from iamscope.graph.authorizer import Authorizer, Grant, bits
 from iamscope.graph.context import GraphContext
+from iamscope.graph.named import NamedIndex, grants_skipping
 from iamscope.graph.techniques.assume_role import TrustIndex, trust_index
 from iamscope.model.policy import Effect, Policy, PolicyKind, Statement
 from iamscope.model.principal import Principal, PrincipalKind
@@ -74,6 +75,7 @@ class Universe:
     labels: list[str]
     notes: tuple[str, ...] = ()  # facts assumed about the unlisted resources
     with_policy: int = 0  # targets that carry a resource-based policy
+    named: NamedIndex | None = None  # their policies by the principals they name (lazy)
 
     @property
     def generic_bit(self) -> int:
@@ -84,6 +86,9 @@ class Universe:
 class EffectiveReach:
     authorizer: Authorizer
     space: ActionSpace = field(default=None)  # type: ignore[assignment]
+    # decide targets whose resource policy cannot reach the caller as if they had none
+    # (graph.named); False asks the engine with every policy, for tests to compare with
+    skip_inert: bool = True
 
     def __post_init__(self) -> None:
         if self.space is None:
@@ -258,8 +263,7 @@ class EffectiveReach:
         if trust and kind is not None and kind.key == "aws:iam:role" and listed:
             candidates = self._trust_candidates(principal) | universe.generic_bit
             only = candidates if only is None else only & candidates
-        grants = self.authorizer.grants(principal, action, universe.universe, only=only,
-                                        evidence=False)
+        grants = self._grants(principal, action, universe, only)
         if kind is None:
             return [Hit("*", "global", g.assumed_keys, principal.account) for g in grants]
         generic = universe.generic_bit
@@ -281,6 +285,21 @@ class EffectiveReach:
         if generic_keys is None:
             out.extend(self._matching(principal, action, kind, compiled, set(universe.labels)))
         return out
+
+    def inert(self, principal: Principal, universe: Universe) -> int:
+        """Targets of ``universe`` (bitset) whose resource policy cannot reach the principal:
+        they are decided as if they had none (see ``graph.named``)."""
+        if not self.skip_inert:
+            return 0
+        if universe.named is None:
+            universe.named = NamedIndex.of(universe.universe, self.authorizer.engine)
+        return universe.named.inert(self.authorizer.caller(principal).request.caller())
+
+    def _grants(self, principal: Principal, action: str, universe: Universe,
+                only: int | None) -> list[Grant]:
+        inert = self.inert(principal, universe)
+        return grants_skipping(self.authorizer, principal, action, universe.universe, only,
+                               inert, universe.named)
 
     def target(self, arn: str, *, trust: bool = False) -> Target:
         """One resource as a target: a listed resource or role with its policy (a role's

@@ -106,7 +106,12 @@ class SensitiveReach:
             allowed = bool(allows.mask(service, space) & bit)
             listed = probe.kind not in IAM_KINDS
             universe = effective.universe(kind, principal.account, listed=listed)
-            if not allowed and not universe.with_policy:
+            # without an identity allow only a resource policy that reaches the principal
+            # can grant (graph.named): the others are not asked
+            policies = universe.with_policy
+            if not allowed and policies:
+                policies &= ~effective.inert(principal, universe)
+            if not allowed and not policies:
                 continue
             signature = (probe.kind, service, allowed,
                          tuple(bool(c.mask(service, space) & bit) for c in covers))
@@ -114,7 +119,7 @@ class SensitiveReach:
             if items is None:
                 items = decided[signature] = effective.decide(
                     principal, probe.action, kind, compiled, listed=listed,
-                    only=None if allowed else universe.with_policy)
+                    only=None if allowed else policies)
             for item in items:
                 found.append(SensitiveHit(probe.category, probe.action, item.target,
                                           item.scope, item.account, item.conditions))

@@ -86,6 +86,21 @@ def test_plan_delta_headline() -> None:
 
 
 @needs_collector
+def test_plan_delta_gains_only_what_the_plan_grants() -> None:
+    """user ci could assume app-deployer before the plan: its new path uses sts:AssumeRole
+    but gains only what the changed deploy policy grants."""
+    _, report = check(EXAMPLES / "passrole-escalation" / "plan.json", "high")
+    gained = {i["principal"].rsplit(":", 1)[-1]: i["gained"] for i in report["delta"]["items"]
+              if i["rule_id"] == "IAMSCOPE-DELTA-002"}
+    new = ["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]
+    assert gained == {"role/app-deployer": new, "user/ci": new}
+    [ci] = [f for f in report["findings"] if f["rule_id"] == "IAMSCOPE-DELTA-002"
+            and f["subject"].endswith(":user/ci")]
+    assert "path uses: sts:AssumeRole (not changed by this plan)" in ci["evidence"]
+    assert "gained: sts:AssumeRole" not in ci["evidence"]
+
+
+@needs_collector
 def test_sarif_uris_are_relative_to_the_uri_base_not_to_the_configuration() -> None:
     """GitHub code scanning resolves artifactLocation.uri against the repository root
     (SARIF 2.1.0 section 3.4.3; docs.github.com "SARIF support for code scanning")."""
