@@ -134,8 +134,9 @@ def _check(request: CheckInput, baseline: Mapping[str, BaselineEntry] | None,
              for t in after.access.unmodelled]
     if request.source == "plan" and request.prior is None:
         notes.append("the plan has no prior state: no blast-radius delta was computed")
+    warnings = (*request.warnings, *suppressor.unknown_rules(r.id for r in rules()))
     return CheckResult(metadata, request.source, checked, rules(), delta, fail_on,
-                       planned.gaps, request.warnings, tuple(notes))
+                       planned.gaps, warnings, tuple(notes))
 
 
 def _unknown(found: Finding) -> bool | None:

@@ -46,6 +46,24 @@ class Suppressor:
                     by_address.setdefault(item.source.address, []).append(item)
         self.by_address = by_address
 
+    def unknown_rules(self, known: Iterable[str]) -> list[str]:
+        """Warnings for inline suppressions naming no rule ``check`` knows (a typo would
+        otherwise silently suppress nothing)."""
+        ids = {k.lower() for k in known}
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for items in self.inline.values():
+            for item in items:
+                where = item.source
+                place = (f"{where.file}:{where.line}" if where and where.file and where.line
+                         else (where.address if where and where.address else "?"))
+                if item.rule_id.lower() in ids or (item.rule_id, place) in seen:
+                    continue
+                seen.add((item.rule_id, place))
+                out.append(f"{place}: iamscope:ignore names {item.rule_id!r}, which is not a "
+                           "rule id (see `docs/ci.md`); it suppresses nothing")
+        return out
+
     def check(self, finding: Finding, introduced: bool | None = None) -> CheckedFinding:
         return CheckedFinding(finding, self.applied(finding), introduced)
 

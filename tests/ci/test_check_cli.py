@@ -93,3 +93,21 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     assert code == EXIT_INPUT and "not an iamscope baseline" in err
     code, _, err = run(str(tmp_path), "--var", "novalue")
     assert code == EXIT_INPUT and ("NAME=VALUE" in err or "Terraform" in err)
+
+
+def test_inline_suppression_of_an_unknown_rule_is_a_warning_not_a_silent_no_op(
+        tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('''
+# iamscope:ignore IAMSCOPE-AWS-01 a typo of IAMSCOPE-AWS-001
+resource "aws_iam_policy" "admin" {
+  name   = "admin"
+  policy = jsonencode({Version = "2012-10-17",
+                       Statement = [{Effect = "Allow", Action = "*", Resource = "*"}]})
+}
+''')
+    code, out, _ = run(str(tmp_path), "--format", "json", "--fail-on", "none")
+    assert code == EXIT_OK
+    report = json.loads(out)
+    assert any("'IAMSCOPE-AWS-01', which is not a rule id" in w and "main.tf:2" in w
+               for w in report["warnings"]), report["warnings"]
+    assert not any(f["suppressed"] for f in report["findings"])
