@@ -62,7 +62,7 @@ def _header(out: Text, result: AuditResult) -> None:
     counts = dict.fromkeys(Severity, 0)
     for item in result.findings:
         counts[item.severity] += 1
-    out.append(f"{len(result.findings)} findings:")
+    out.append(f"{len(result.findings)} findings" + (":" if result.findings else ""))
     for severity, n in counts.items():
         if n:
             out.append(" ")

@@ -63,7 +63,7 @@ def _counts(out: Text, result: CheckResult) -> None:
     counts = dict.fromkeys(Severity, 0)
     for item in result.active:
         counts[item.finding.severity] += 1
-    out.append(f"{len(result.active)} findings:")
+    out.append(f"{len(result.active)} findings" + (":" if result.active else ""))
     for severity, n in counts.items():
         if n:
             out.append(" ")
