@@ -51,7 +51,7 @@ def read_input(path: Path, variables: tuple[str, ...], var_files: tuple[Path, ..
         raise InputError(f"{path}: reading Terraform needs the Terraform collector, which "
                          f"this installation lacks ({exc})") from None
     load = load_terraform(path, variables=_variables(variables), var_files=var_files,
-                          source_dir=source_dir)
+                          source_dir=source_dir, plan=data)
     return CheckInput(load.planned, load.prior, "plan" if data is not None else "terraform",
                       load.suppressions, load.addresses, tuple(load.warnings))
 

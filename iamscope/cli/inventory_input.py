@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from iamscope.collect.load import load_inventory
+from iamscope.collect.load import inventory_from_data
 from iamscope.errors import InputError
 from iamscope.model.inventory import Inventory
 from iamscope.model.principal import PrincipalKind
@@ -27,29 +27,28 @@ def read_inventory(path: Path) -> Inventory:
     (see ``pipeline.bulk_work``), so it is switched off for the rest of the command."""
     gc.disable()
     stderr = Console(stderr=True, highlight=False)
-    terraform = _terraform(path)
-    if terraform is not None:
-        inventory, warnings = terraform
-    else:
-        loaded = load_inventory(path)
-        inventory, warnings = loaded.inventory, tuple(loaded.warnings)
+    inventory, warnings = _load(path)
     for warning in warnings:
         stderr.print(Text(sanitize(f"warning: {warning}")))
     return inventory
 
 
-def _terraform(path: Path) -> tuple[Inventory, tuple[str, ...]] | None:
-    """A Terraform directory or plan JSON given where an inventory is expected: its planned
-    inventory (``collect/terraform/load.py``)."""
+def _load(path: Path) -> tuple[Inventory, tuple[str, ...]]:
+    """A Terraform directory or plan JSON (its planned inventory, ``collect/terraform/
+    load.py``), else an inventory file; a file is decoded once whichever it is."""
     from iamscope.collect.files import read_json_file
     from iamscope.collect.terraform.load import load_terraform
     from iamscope.collect.terraform.plan import is_plan
 
-    if path.is_dir() or (path.suffix == ".json" and path.is_file()
-                         and is_plan(read_json_file(path))):
-        loaded = load_terraform(path)
-        return loaded.planned, loaded.warnings
-    return None
+    if path.is_dir():
+        terraform = load_terraform(path)
+        return terraform.planned, terraform.warnings
+    data = read_json_file(path)
+    if is_plan(data):
+        terraform = load_terraform(path, plan=data)
+        return terraform.planned, terraform.warnings
+    loaded = inventory_from_data(data, source=str(path))
+    return loaded.inventory, tuple(loaded.warnings)
 
 
 def principal_id(inventory: Inventory, text: str, *, outside: bool = True) -> str:

@@ -76,7 +76,7 @@ def parse_policy(
         if key not in TOP_LEVEL_ELEMENTS:
             out.error("unknown-element", f"unknown top-level element {key!r}", element=key)
     version = document.get("Version")
-    if version is not None and version not in VERSIONS:
+    if version is not None and (not isinstance(version, str) or version not in VERSIONS):
         out.error("bad-version", f"Version must be 2012-10-17 or 2008-10-17, not {version!r}",
                   element="Version")
         version = None

@@ -4,7 +4,10 @@ address with the identity it creates (ARN, name, id), and how to follow a refere
 Identities come first (one pass over all records), so that a value unknown until apply but
 carrying a reference (``Unknown(reference="aws_iam_role.deploy.arn")``) resolves to the
 ARN iamscope computes for that role: ARNs are ``arn:<partition>:iam::<account>:role<path>
-<name>`` and so on (templates in ``data/aws_resource_types.toml``).
+<name>`` and so on (templates in ``data/aws_resource_types.toml``); IAM identity providers are
+``arn:<partition>:iam::<account>:oidc-provider/<issuer URL without https://>`` and
+``...:saml-provider/<name>``, so that a trust policy's ``Federated`` principal naming
+``aws_iam_openid_connect_provider.github.arn`` is the provider, not ``*``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,17 @@ from iamscope.model.source import SourceRef
 IAM_KINDS = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group",
              "aws_iam_policy": "policy", "aws_iam_instance_profile": "instance-profile"}
 ID_IS_ARN = frozenset({"aws_iam_policy", "aws_sns_topic", "aws_secretsmanager_secret"})
+# IAM identity providers (resources and data sources): the ARN's resource type and the
+# attribute that names the provider. Service Authorization Reference, "Actions, resources,
+# and condition keys for AWS Identity and Access Management", resource types
+# ``oidc-provider`` (arn:${Partition}:iam::${Account}:oidc-provider/${OidcProviderName}) and
+# ``saml-provider``; an OIDC provider is named by its issuer URL without ``https://``
+# (IAM User Guide, "Create an OpenID Connect (OIDC) identity provider in IAM"; Terraform
+# Registry, aws_iam_openid_connect_provider ``url``).
+IDENTITY_PROVIDERS = {"aws_iam_openid_connect_provider": ("oidc-provider", "url"),
+                      "aws_iam_saml_provider": ("saml-provider", "name")}
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ARN = re.compile(r"^arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S")
 _TEMPLATE_FIELD = re.compile(r"\{([a-z_]+)\}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9+=,.@_-]")
 
@@ -82,6 +96,8 @@ class AwsContext:
 
     def _identity(self, record: TerraformResource) -> dict[str, Any]:
         values = record.values
+        if record.type in IDENTITY_PROVIDERS:
+            return self._provider(record)
         if record.mode == "data":
             if record.type == "aws_iam_policy_document":
                 known = values.get("json")
@@ -91,7 +107,7 @@ class AwsContext:
         if record.type in IAM_KINDS:
             name = self.name_of(record, "name")
             path = values.get("path") if isinstance(values.get("path"), str) else "/"
-            arn = values.get("arn") if isinstance(values.get("arn"), str) else (
+            arn = self.known_arn(record) or (
                 f"arn:{self.partition}:iam::{self.account}:{IAM_KINDS[record.type]}{path}{name}")
             return {"arn": arn, "name": name, "path": path,
                     "id": arn if record.type in ID_IS_ARN else name,
@@ -99,7 +115,7 @@ class AwsContext:
         if record.type == "aws_organizations_policy":
             policy_id = values.get("id") if isinstance(values.get("id"), str) else \
                 placeholder(record.address)
-            arn = values.get("arn") if isinstance(values.get("arn"), str) else (
+            arn = self.known_arn(record) or (
                 f"arn:{self.partition}:organizations::{self.account}:policy/{policy_id}")
             return {"arn": arn, "id": policy_id, "name": values.get("name")}
         if record.type == "aws_organizations_organizational_unit":
@@ -112,8 +128,7 @@ class AwsContext:
         if spec is None or record.type == "policies":
             return {}
         name = self.name_of(record, spec["name"])
-        arn = values.get("arn") if isinstance(values.get("arn"), str) else self._arn(
-            record, spec["arn"])
+        arn = self.known_arn(record) or self._arn(record, spec["arn"])
         identity = {"arn": arn, "name": name, spec["name"]: name,
                     "id": arn if record.type in ID_IS_ARN else name}
         if record.type == "aws_sqs_queue":
@@ -126,6 +141,33 @@ class AwsContext:
         if isinstance(values.get("id"), str):
             identity["id"] = values["id"]
         return identity
+
+    def _provider(self, record: TerraformResource) -> dict[str, Any]:
+        """An OIDC or SAML provider: its ARN when known, else built from its URL or name.
+        A data source whose ARN and name are both unknown has no identity (it stays
+        unknown); a provider this configuration creates gets a placeholder name."""
+        kind, attribute = IDENTITY_PROVIDERS[record.type]
+        known = self.known_arn(record)
+        if known:
+            return {"arn": known, "id": known, "name": known.split(f":{kind}/", 1)[-1]}
+        named = self.resolve(record.values.get(attribute))
+        if record.mode == "data" and not (isinstance(named, str) and named):
+            return {}
+        name = self.name_of(record, attribute)
+        if kind == "oidc-provider":
+            name = name.split("://", 1)[-1] if name.lower().startswith("https://") else name
+        arn = f"arn:{self.partition}:iam::{self.account}:{kind}/{name}"
+        return {"arn": arn, "id": arn, "name": name}
+
+    def known_arn(self, record: TerraformResource) -> str | None:
+        """The record's ``arn`` when known and shaped as an ARN; other text (a corrupt or
+        hand-edited plan) is ignored with a warning, and the ARN is computed instead."""
+        value = record.values.get("arn")
+        if isinstance(value, str) and _ARN.match(value):
+            return value
+        if isinstance(value, str):
+            self.warn(record, f"arn {value[:60]!r} is not an ARN; ignored")
+        return None
 
     def region_of(self, record: TerraformResource) -> str:
         region = record.values.get("region")
@@ -170,6 +212,42 @@ class AwsContext:
                     known = self.records[address].values.get(attribute)
                 return known if known is not None and not isinstance(known, Unknown) else value
         return value
+
+    def resolve_document(self, value: Any) -> Any:
+        """A policy document value with references followed: a wholly unknown document
+        whose reference names a document (JSON text or an object) becomes it, and unknown
+        members of a ``Principal`` become the principal they reference (an OIDC provider,
+        a role) when that is an ARN or an account id. Anything else stays unknown, for
+        ``documents.conservative_document`` to widen; a reference to something that is not
+        a document (an ARN a ``jsonencode()`` mentions, in a plan) is not followed."""
+        resolved = self.resolve(value)
+        if resolved is not value and not (isinstance(resolved, dict) or (
+                isinstance(resolved, str) and resolved.lstrip().startswith("{"))):
+            return value
+        if not isinstance(resolved, dict):
+            return resolved
+        statements = resolved.get("Statement")
+        if isinstance(statements, dict):
+            return {**resolved, "Statement": self._with_principals(statements)}
+        if isinstance(statements, list):
+            return {**resolved, "Statement": [self._with_principals(s) for s in statements]}
+        return resolved
+
+    def _with_principals(self, statement: Any) -> Any:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if not isinstance(principal, dict):
+            return statement
+        members = {kind: [self._principal(m) for m in value] if isinstance(value, list)
+                   else self._principal(value) for kind, value in principal.items()}
+        return {**statement, "Principal": members}
+
+    def _principal(self, member: Any) -> Any:
+        if not isinstance(member, Unknown):
+            return member
+        known = self.resolve(member)
+        if isinstance(known, str) and (known.startswith("arn:") or _ACCOUNT_ID.match(known)):
+            return known
+        return member
 
     def text(self, record: TerraformResource, attribute: str) -> str | None:
         """A string attribute, following references; None (with a warning) when unknown."""

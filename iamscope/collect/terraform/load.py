@@ -39,15 +39,18 @@ def is_terraform_path(path: Path) -> bool:
 def load_terraform(path: Path, *, variables: dict[str, Any] | None = None,
                    var_files: Sequence[Path] = (), source_dir: Path | None = None,
                    account: str | None = None, managed_policies: Path | None = None,
-                   region: str | None = None) -> TerraformLoad:
-    if path.is_dir():
+                   region: str | None = None, plan: Any = None) -> TerraformLoad:
+    """Read ``path``: a directory of ``.tf`` files, or a plan JSON file. A caller that has
+    already decoded the plan (to tell a plan from an inventory) passes it as ``plan`` and
+    the file is not read again."""
+    if plan is None and path.is_dir():
         # Without --account, source ARNs built from data.aws_caller_identity use the same
         # placeholder account as the principals the configuration creates, so a role's own
         # statements about "this account" still refer to it.
         reading = _read_hcl(path, variables, var_files, account or PLACEHOLDER_ACCOUNT,
                             region or PLACEHOLDER_REGION)
     else:
-        data = read_json_file(path)
+        data = read_json_file(path) if plan is None else plan
         if not is_plan(data):
             raise InputError(f"{path}: not a Terraform plan (expected `terraform show -json` "
                              "output with format_version and planned_values)")

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from iamscope.collect.terraform.aws_context import AwsContext
+from iamscope.collect.terraform.aws_context import IDENTITY_PROVIDERS, AwsContext
 from iamscope.collect.terraform.documents import UnknownDocument, conservative_document
-from iamscope.collect.terraform.resources import TerraformResource
+from iamscope.collect.terraform.resources import TerraformResource, Unknown
 
 KINDS = {"role": "RoleDetailList", "user": "UserDetailList", "group": "GroupDetailList"}
 
@@ -34,7 +34,7 @@ class IamDraft:
 
     def document(self, record: TerraformResource, value: Any, policy_id: str) -> Any | None:
         """A document made conservative (notes become warnings), or None with a gap."""
-        value = self.context.resolve(value)
+        value = self.context.resolve_document(value)
         try:
             document, notes = conservative_document(value)
         except UnknownDocument as exc:
@@ -60,8 +60,12 @@ class IamDraft:
                           "the attachment is not in the inventory")
         return None
 
-    def attach(self, owner: str, policy_arn: str) -> None:
+    def attach(self, owner: str, policy_arn: str, record: TerraformResource) -> None:
+        """``owner`` gets the managed policy; ``record`` (the attachment, or the role's
+        ``managed_policy_arns``) is the Terraform resource that does it, kept in the
+        addresses under ``"<principal id>|<policy id>"`` for the plan's delta."""
         self.attached.setdefault(owner, set()).add(policy_arn)
+        self.context.addresses[f"{owner}|{policy_arn}"] = record.address
 
     def inline(self, record: TerraformResource, kind: str, owner: str, name: str,
                value: Any) -> None:
@@ -111,9 +115,19 @@ def _principal(draft: IamDraft, record: TerraformResource, kind: str) -> None:
     entry["AssumeRolePolicyDocument"] = draft.document(
         record, record.values.get("assume_role_policy"), trust_id)
     context.own(trust_id, record)
-    for policy_arn in context.texts(record, "managed_policy_arns"):
-        draft.attach(arn, policy_arn)
-    for block in record.values.get("inline_policy") or []:
+    # managed_policy_arns and inline_policy are also computed: not set, they mirror the
+    # attachments and aws_iam_role_policy resources, and are wholly unknown in a plan that
+    # creates the role, saying nothing those resources do not. Set from references to
+    # values unknown until apply (the configuration names them), they are a gap.
+    for attribute in ("managed_policy_arns", "inline_policy"):
+        value = record.values.get(attribute)
+        if isinstance(value, Unknown) and value.reference is not None:
+            context.gap(record, f"role {arn}", f"{attribute} {value} not known before apply")
+    if not isinstance(record.values.get("managed_policy_arns"), Unknown):
+        for policy_arn in context.texts(record, "managed_policy_arns"):
+            draft.attach(arn, policy_arn, record)
+    blocks = record.values.get("inline_policy")
+    for block in blocks if isinstance(blocks, list) else []:
         if isinstance(block, dict) and isinstance(block.get("name"), str) and block["name"]:
             draft.inline(record, "role", arn, block["name"], block.get("policy"))
 
@@ -153,7 +167,7 @@ def _attachment(kind: str, owner_attribute: str, policy_attribute: str = "policy
             draft.context.gap(record, f"{kind} {owner}",
                               "attached policy not known before apply")
         for arn in arns:
-            draft.attach(owner, arn)
+            draft.attach(owner, arn, record)
     return handle
 
 
@@ -169,7 +183,7 @@ def _policy_attachment(draft: IamDraft, record: TerraformResource) -> None:
         for named in draft.context.texts(record, attribute):
             owner = draft.context.iam_arn(kind, named)
             if owner in draft.entities[kind]:
-                draft.attach(owner, arn)
+                draft.attach(owner, arn, record)
             else:
                 draft.context.warn(record, f"{kind} {named!r} is not defined in this "
                                    "configuration; the attachment is not in the inventory")
@@ -242,7 +256,7 @@ HANDLERS: dict[str, Callable[[IamDraft, TerraformResource], None]] = {
     "aws_iam_instance_profile": _instance_profile,
 }
 PRINCIPAL_TYPES = {"aws_iam_user": "user", "aws_iam_role": "role", "aws_iam_group": "group"}
-COVERED_TYPES = frozenset({*HANDLERS, *PRINCIPAL_TYPES, "aws_iam_policy"})
+COVERED_TYPES = frozenset({*HANDLERS, *PRINCIPAL_TYPES, *IDENTITY_PROVIDERS, "aws_iam_policy"})
 
 
 def build_iam(context: AwsContext, records: list[TerraformResource]) -> IamDraft:

@@ -14,7 +14,10 @@ format's own compatibility rules ask. What is read:
   not list them itself;
 - ``configuration.root_module`` (``resources[].expressions`` and ``module_calls``,
   recursively): the references of each attribute, so that an unknown ``policy_arn`` carries
-  ``Unknown(reference="aws_iam_policy.deploy.arn")`` and the normalizer can join it.
+  ``Unknown(reference="aws_iam_policy.deploy.arn")`` and the normalizer can join it; an input
+  ``var.x`` of a module follows the module call's expression, and ``module.m.out`` the
+  output's expression inside the called module. Nested blocks are followed too
+  (``plan_unknowns.py``).
 
 Pure: takes decoded JSON, returns records; a malformed plan raises ``InputError`` naming
 the JSON path of the problem.
@@ -26,11 +29,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from iamscope.collect.terraform.resources import TerraformReading, TerraformResource, Unknown
+from iamscope.collect.terraform.plan_unknowns import KNOWN_AFTER_APPLY, with_unknowns
+from iamscope.collect.terraform.resources import TerraformReading, TerraformResource
 from iamscope.errors import InputError
 from iamscope.model.source import SourceRef
 
-KNOWN_AFTER_APPLY = "known after apply"
 MAX_MODULE_DEPTH = 64
 _FORMAT_VERSION = re.compile(r"^(\d+)\.(\d+)$")
 
@@ -132,8 +135,11 @@ def _record(item: dict[str, Any], module: str, where: str, config: ConfigIndex,
     raw_values = item.get("values") if values is None else values
     attributes = _object(raw_values, f"{where}.values")
     if unknown is not None:
-        references = config.references(address, module)
-        attributes = _with_unknowns(attributes, unknown, references, f"{where}")
+        def refer(expression: Any, exact: bool) -> str | None:
+            return config.reference(expression, module, exact=exact)
+
+        attributes = with_unknowns(attributes, unknown, config.expressions(address), refer,
+                                   f"{where}.change.after_unknown")
     return TerraformResource(address=address, type=kind, name=name, values=attributes,
                              mode=mode, module=module or "",
                              source=SourceRef(address=address))
@@ -153,7 +159,7 @@ def _apply_change(planned: dict[str, TerraformResource], change: Any, where: str
         planned.pop(address, None)
         return
     after = body.get("after")
-    unknown = body.get("after_unknown")
+    unknown = _object(body.get("after_unknown"), f"{where}.change.after_unknown")
     if after is None and not unknown:
         return
     module = change.get("module_address") or _module_of(address)
@@ -168,37 +174,6 @@ def _apply_change(planned: dict[str, TerraformResource], change: Any, where: str
     if record.mode == "data" and "read" in actions and unknown:
         warnings.append(f"{address}: data source is read during apply; its unknown "
                         "attributes are treated conservatively")
-
-
-def _with_unknowns(values: Any, unknown: Any, references: dict[str, str], where: str,
-                   top: bool = True) -> Any:
-    """``values`` with every place ``after_unknown`` marks true replaced by an ``Unknown``.
-
-    ``after_unknown`` mirrors the value's structure: ``true`` where unknown, objects and
-    lists where only some nested parts are."""
-    if unknown is True:
-        return Unknown(KNOWN_AFTER_APPLY)
-    if isinstance(unknown, dict):
-        result = dict(values) if isinstance(values, dict) else {}
-        for key, marker in unknown.items():
-            if marker is True:
-                result[key] = Unknown(KNOWN_AFTER_APPLY, references.get(key) if top else None)
-            elif isinstance(marker, dict | list) and marker:
-                result[key] = _with_unknowns(result.get(key), marker, references,
-                                             f"{where}.{key}", top=False)
-        return result
-    if isinstance(unknown, list):
-        items = list(values) if isinstance(values, list) else []
-        for index, marker in enumerate(unknown):
-            if marker is True or (isinstance(marker, dict | list) and marker):
-                current = items[index] if index < len(items) else None
-                replaced = _with_unknowns(current, marker, references, where, top=False)
-                if index < len(items):
-                    items[index] = replaced
-                else:
-                    items.append(replaced)
-        return items
-    return values
 
 
 def _prior(data: dict[str, Any], where: str, config: ConfigIndex
@@ -265,6 +240,7 @@ class ConfigIndex:
         self._where = where
         self._resources: dict[str, dict[str, Any]] = {}
         self._module_inputs: dict[str, dict[str, Any]] = {}
+        self._outputs: dict[str, dict[str, Any]] = {}  # module path -> output -> expression
         root = configuration.get("root_module")
         self._index(_object(root, f"{where}: configuration.root_module"), "",
                     f"{where}: configuration.root_module", 0)
@@ -272,6 +248,10 @@ class ConfigIndex:
     def _index(self, module: dict[str, Any], prefix: str, where: str, depth: int) -> None:
         if depth > MAX_MODULE_DEPTH:
             raise InputError(f"{where}: module calls nested more than {MAX_MODULE_DEPTH} deep")
+        outputs = _object(module.get("outputs"), f"{where}.outputs")
+        self._outputs[prefix.removesuffix(".")] = {
+            name: _object(output, f"{where}.outputs.{name}").get("expression")
+            for name, output in outputs.items()}
         for index, item in enumerate(_list(module.get("resources"), f"{where}.resources")):
             item = _object(item, f"{where}.resources[{index}]")
             address = item.get("address")
@@ -288,34 +268,61 @@ class ConfigIndex:
             self._index(_object(call.get("module"), f"{where}.module_calls.{name}.module"),
                         f"{path}.", f"{where}.module_calls.{name}.module", depth + 1)
 
+    def expressions(self, address: str) -> dict[str, Any]:
+        """The configured resource's ``expressions`` (block body), or ``{}``."""
+        return self._resources.get(config_address(address)) or {}
+
     def references(self, address: str, module: str) -> dict[str, str]:
         """Top-level attribute -> the most specific address it references, made absolute
         (prefixed with the instance's module address); ``var.x`` inside a module follows
         the module call's input one level up."""
-        expressions = self._resources.get(config_address(address)) or {}
         found: dict[str, str] = {}
-        for attribute, expression in expressions.items():
-            reference = self._resolve(_first_reference(expression), module, 0)
+        for attribute, expression in self.expressions(address).items():
+            reference = self.reference(expression, module)
             if reference is not None:
                 found[attribute] = reference
         return found
 
-    def _resolve(self, reference: str | None, module: str, depth: int) -> str | None:
+    def reference(self, expression: Any, module: str, *, exact: bool = False) -> str | None:
+        """What an expression references, made absolute; with ``exact``, only when it
+        references one attribute (its other references are that attribute's prefixes)."""
+        return self._resolve(_first_reference(expression, exact), module, 0, exact)
+
+    def _resolve(self, reference: str | None, module: str, depth: int,
+                 exact: bool = False) -> str | None:
         if reference is None or depth > MAX_MODULE_DEPTH:
             return None
         if reference.startswith("var.") and module:
             name = split_address(reference)[1].split("[", 1)[0]
             inputs = self._module_inputs.get(config_address(module)) or {}
             parent = ".".join(split_address(module)[:-2])
-            return self._resolve(_first_reference(inputs.get(name)), parent, depth + 1)
+            return self._resolve(_first_reference(inputs.get(name), exact), parent, depth + 1,
+                                 exact)
         if reference.startswith(("var.", "local.", "each.", "count.", "path.", "terraform.")):
             return None
+        parts = split_address(reference)
+        if parts[0] == "module" and len(parts) >= 3:
+            # module.NAME.OUTPUT: the output's own expression, inside the called module
+            # (an instance key on NAME, ``module.p["x"].arn``, names the instance).
+            called = f"{module}.module.{parts[1]}" if module else f"module.{parts[1]}"
+            outputs = self._outputs.get(config_address(called)) or {}
+            return self._resolve(_first_reference(outputs.get(parts[2]), exact), called,
+                                 depth + 1, exact)
         return f"{module}.{reference}" if module else reference
 
 
-def _first_reference(expression: Any) -> str | None:
-    if isinstance(expression, dict):
-        references = expression.get("references")
-        if isinstance(references, list) and references and isinstance(references[0], str):
-            return references[0]
-    return None
+def _first_reference(expression: Any, exact: bool = False) -> str | None:
+    if not isinstance(expression, dict):
+        return None
+    references = expression.get("references")
+    if not (isinstance(references, list) and references and isinstance(references[0], str)):
+        return None
+    first = references[0]
+    if exact and not all(isinstance(r, str) and (r == first or first.startswith((
+            f"{r}.", f"{r}["))) for r in references):
+        return None
+    return first
+
+
+__all__ = ["KNOWN_AFTER_APPLY", "ConfigIndex", "config_address", "is_plan", "read_plan",
+           "split_address"]

@@ -29,35 +29,61 @@ def _one_or_many(values: Any) -> Any:
     return sorted(values, key=str) if isinstance(values, list) else values
 
 
+# A plan is input: an argument of the wrong type (a number where the provider's schema says
+# string, a string where it says a set of strings) is read as unknown, which the
+# conservative reading widens, rather than trusted or crashed on.
+
+def _text(value: Any, what: str) -> Any:
+    return value if isinstance(value, str | Unknown) else Unknown(f"{what} is not a string")
+
+
+def _texts(value: Any, what: str) -> Any:
+    """A set or list of strings (absent: empty), or an ``Unknown``."""
+    if value is None or isinstance(value, Unknown):
+        return [] if value is None else value
+    if isinstance(value, list) and all(isinstance(v, str | Unknown) for v in value):
+        return value
+    return Unknown(f"{what} is not a list of strings")
+
+
+def _blocks(value: Any, what: str) -> Any:
+    if value is None or isinstance(value, Unknown | list):
+        return [] if value is None else value
+    return Unknown(f"the {what} blocks are not a list")
+
+
 def _principals(blocks: Any) -> Any:
+    blocks = _blocks(blocks, "principals")
     if isinstance(blocks, Unknown):
         return blocks
     merged: dict[str, list[Any]] = {}
-    for block in blocks or []:
+    for block in blocks:
         if isinstance(block, Unknown) or not isinstance(block, dict):
             return Unknown("principal block not known")
-        kind = block.get("type")
-        identifiers = block.get("identifiers")
+        kind = _text(block.get("type"), "a principal type")
         if isinstance(kind, Unknown):
             return kind
         if kind == "*":
             return "*"
+        identifiers = _texts(block.get("identifiers"), "principal identifiers")
         if isinstance(identifiers, Unknown):
-            merged.setdefault(str(kind), []).append(identifiers)
+            merged.setdefault(kind, []).append(identifiers)
             continue
-        merged.setdefault(str(kind), []).extend(identifiers or [])
+        merged.setdefault(kind, []).extend(identifiers)
     return {kind: _one_or_many(ids) for kind, ids in merged.items()}
 
 
 def _conditions(blocks: Any) -> Any:
+    blocks = _blocks(blocks, "condition")
     if isinstance(blocks, Unknown):
         return blocks
     result: dict[Any, dict[Any, Any]] = {}
-    for block in blocks or []:
+    for block in blocks:
         if not isinstance(block, dict):
             return Unknown("condition block not known")
-        values = block.get("values")
-        operator, key = block.get("test"), block.get("variable")
+        values = _texts(block.get("values"), "condition values")
+        operator = _text(block.get("test"), "a condition test")
+        key = _text(block.get("variable"), "a condition variable")
         if isinstance(operator, Unknown) or isinstance(key, Unknown):
             result.setdefault("(unknown)", {})[Unknown("condition")] = values
             continue
@@ -70,12 +96,13 @@ def _statement(block: Any) -> Any:
         return block if isinstance(block, Unknown) else Unknown("statement block not known")
     statement: dict[str, Any] = {}
     if block.get("sid"):
-        statement["Sid"] = block["sid"]
-    statement["Effect"] = block.get("effect") or "Allow"
+        statement["Sid"] = _text(block["sid"], "sid")
+    statement["Effect"] = _text(block.get("effect") or "Allow", "effect")
     for key, element in (("actions", "Action"), ("not_actions", "NotAction"),
                          ("resources", "Resource"), ("not_resources", "NotResource")):
         value = block.get(key)
         if isinstance(value, Unknown) or value:
+            value = _texts(value, key)
             statement[element] = value if isinstance(value, Unknown) else _one_or_many(value)
     for key, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
         value = block.get(key)
@@ -116,18 +143,26 @@ def _merge(base: list[Any], overriding: list[Any]) -> list[Any]:
 def render_policy_document(values: dict[str, Any]) -> dict[str, Any]:
     """The document of an ``aws_iam_policy_document`` data source from its arguments."""
     statements: list[Any] = []
-    for text in values.get("source_policy_documents") or []:
+    for text in _documents(values.get("source_policy_documents"), "source_policy_documents"):
         statements = _merge(statements, _statements_of(text))
-    blocks = values.get("statement")
-    own = [blocks] if isinstance(blocks, Unknown) else [_statement(b) for b in blocks or []]
+    blocks = _blocks(values.get("statement"), "statement")
+    own = [blocks] if isinstance(blocks, Unknown) else [_statement(b) for b in blocks]
     statements = _merge(statements, own)
-    for text in values.get("override_policy_documents") or []:
+    for text in _documents(values.get("override_policy_documents"),
+                           "override_policy_documents"):
         statements = _merge(statements, _statements_of(text))
-    document: dict[str, Any] = {"Version": values.get("version") or "2012-10-17",
+    document: dict[str, Any] = {"Version": _text(values.get("version") or "2012-10-17",
+                                                 "version"),
                                 "Statement": statements}
     if values.get("policy_id"):
-        document["Id"] = values["policy_id"]
+        document["Id"] = _text(values["policy_id"], "policy_id")
     return document
+
+
+def _documents(value: Any, what: str) -> list[Any]:
+    """The JSON texts of source/override documents; an unknown list is one unknown."""
+    texts = _texts(value, what)
+    return [texts] if isinstance(texts, Unknown) else texts
 
 
 def lambda_permission_statement(values: dict[str, Any], function_arn: str,

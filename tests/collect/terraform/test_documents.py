@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from iamscope.collect.terraform.documents import UnknownDocument, conservative_document
+from iamscope.collect.terraform.policy_document import render_policy_document
 from iamscope.collect.terraform.resources import Unknown
 
 U = Unknown("known after apply")
@@ -49,3 +50,22 @@ def test_unknown_not_action_item_is_dropped_and_empty_becomes_action_star():
 def test_wholly_unknown_document_or_statement_is_not_guessed(document):
     with pytest.raises(UnknownDocument):
         conservative_document(document)
+
+
+def test_policy_document_arguments_of_the_wrong_type_are_widened_not_trusted():
+    """A deferred aws_iam_policy_document in a hand-edited or corrupt plan: arguments whose
+    type is not the provider schema's are unknowns, read conservatively."""
+    rendered = render_policy_document({"version": [1], "statement": [
+        {"effect": "Allow", "actions": 5, "resources": ["arn:aws:s3:::b"],
+         "principals": True, "condition": [{"test": None, "variable": "aws:x",
+                                           "values": ["a"]}]}]})
+    document, notes = conservative_document(rendered)
+    assert document == {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b", "Principal": "*"}]}
+    assert len(notes) == 4
+
+
+def test_policy_document_sources_of_the_wrong_type_are_a_gap():
+    rendered = render_policy_document({"source_policy_documents": 5, "statement": []})
+    with pytest.raises(UnknownDocument):
+        conservative_document(rendered)
