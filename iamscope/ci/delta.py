@@ -22,7 +22,7 @@ it becomes), and finally the principal itself when the plan adds it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from iamscope.checks.base import ACTING, CheckContext, CheckMeta, describe_path
@@ -36,6 +36,7 @@ from iamscope.model.finding import Finding, Severity, fingerprint
 from iamscope.model.policy import PolicyKind
 from iamscope.model.principal import Principal
 from iamscope.model.reach import ReachItem
+from iamscope.model.source import SourceRef
 
 REFS = ("https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html",)
 NEW_ADMIN = CheckMeta(
@@ -86,6 +87,7 @@ class Changes:
     before: CheckContext
     after: CheckContext
     addresses: Mapping[str, str]
+    locations: Mapping[str, SourceRef] = field(default_factory=dict)
 
     @cached_property
     def policies(self) -> dict[str, str]:
@@ -185,7 +187,9 @@ class Changes:
             name = policy.name if policy and policy.name else policy_id
             address = self.addresses.get(f"{holder}|{policy_id}") or (
                 f"attachment of {name} to {principal.name}")
-            return Cause(policy_id, address, principal.source, "attached")
+            return Cause(policy_id, address,
+                         self.locations.get(f"{holder}|{policy_id}") or principal.source,
+                         "attached")
         return None
 
     def causes(self, candidates: Iterable[tuple[str, str]],

@@ -27,6 +27,7 @@ from iamscope.model.check import CheckResult, RuleInfo
 from iamscope.model.finding import Finding, Severity
 from iamscope.model.inventory import Inventory
 from iamscope.model.snapshot import iamscope_version
+from iamscope.model.source import SourceRef
 from iamscope.pipeline import rank
 
 Progress = Callable[[str], None]
@@ -44,6 +45,7 @@ class CheckInput:
     suppressions: Mapping[str, Iterable[InlineSuppression]] = field(default_factory=dict)
     addresses: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    locations: Mapping[str, SourceRef] = field(default_factory=dict)  # attachments' file/line
 
 
 def analyse(inventory: Inventory, engine: Engine, progress: Progress | None = None
@@ -106,7 +108,7 @@ def _check(request: CheckInput, baseline: Mapping[str, BaselineEntry] | None,
     introduced: Callable[[Finding], bool | None] = _unknown
     if request.prior is not None:
         before = analyse(request.prior, engine, progress)
-        changes = Changes(before, after, request.addresses)
+        changes = Changes(before, after, request.addresses, request.locations)
         # The prior state's sensitive reach is asked only where the plan changes its inputs
         # (Changes.own_before), not through the audit check over every principal.
         previous = {f.fingerprint for f in all_findings(before, engine,

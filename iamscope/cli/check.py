@@ -53,7 +53,7 @@ def read_input(path: Path, variables: tuple[str, ...], var_files: tuple[Path, ..
     load = load_terraform(path, variables=_variables(variables), var_files=var_files,
                           source_dir=source_dir, plan=data)
     return CheckInput(load.planned, load.prior, "plan" if data is not None else "terraform",
-                      load.suppressions, load.addresses, tuple(load.warnings))
+                      load.suppressions, load.addresses, tuple(load.warnings), load.locations)
 
 
 def _variables(pairs: tuple[str, ...]) -> dict[str, str]:

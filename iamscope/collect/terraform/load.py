@@ -69,7 +69,8 @@ def load_terraform(path: Path, *, variables: dict[str, Any] | None = None,
                                   managed_documents=documents, notes=reading.notes).inventory
     return TerraformLoad(planned=planned.inventory, prior=prior,
                          warnings=(*reading.warnings, *planned.warnings),
-                         suppressions=planned.suppressions, addresses=planned.addresses)
+                         suppressions=planned.suppressions, addresses=planned.addresses,
+                         locations=planned.locations)
 
 
 def _read_hcl(directory: Path, variables: dict[str, Any] | None, var_files: Sequence[Path],

@@ -23,6 +23,7 @@ from iamscope.collect.terraform.normalize_aws_resources import (
 from iamscope.collect.terraform.normalize_gcp import GcpDraft, is_gcp, normalize_gcp
 from iamscope.collect.terraform.resources import Suppression, TerraformResource, Unknown
 from iamscope.model.inventory import Inventory, InventoryMetadata
+from iamscope.model.source import SourceRef
 
 PLACEHOLDER_ACCOUNT = "000000000000"
 PLACEHOLDER_REGION = "us-east-1"
@@ -34,6 +35,8 @@ class Normalized:
     warnings: list[str] = field(default_factory=list)
     addresses: dict[str, str] = field(default_factory=dict)
     suppressions: dict[str, tuple[Suppression, ...]] = field(default_factory=dict)
+    # "<principal id>|<policy id>" -> where the attachment is written (not an element id)
+    locations: dict[str, SourceRef] = field(default_factory=dict)
 
 
 def _known(value: Any) -> str | None:
@@ -120,7 +123,8 @@ def _normalize_aws(records: tuple[TerraformResource, ...], account: str | None,
     inventory = _with_sources(result.inventory, context, (*notes, *context.notes))
     warnings = [*context.warnings,
                 *(w for w in result.warnings if "trust policy missing" not in w)]
-    return Normalized(inventory, warnings, context.addresses, context.suppressions)
+    locations = {k: v for k, v in context.sources.items() if "|" in k}
+    return Normalized(inventory, warnings, context.addresses, context.suppressions, locations)
 
 
 def _gcp_only(gcp: GcpDraft, notes: tuple[str, ...]) -> Normalized:
@@ -148,7 +152,7 @@ def _with_gcp(normalized: Normalized, gcp: GcpDraft) -> Normalized:
         resources={**inventory.resources, **gcp.resources})
     return Normalized(merged, [*normalized.warnings, *gcp.warnings],
                       {**normalized.addresses, **gcp.addresses},
-                      {**normalized.suppressions, **gcp.suppressions})
+                      {**normalized.suppressions, **gcp.suppressions}, normalized.locations)
 
 
 def _add_managed(iam: Any, documents: dict[str, tuple[Any, str]]) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from iamscope.collect.terraform.aws_context import IDENTITY_PROVIDERS, AwsContext
+from iamscope.collect.terraform.aws_context import IDENTITY_PROVIDERS, AwsContext, source_of
 from iamscope.collect.terraform.documents import UnknownDocument, conservative_document
 from iamscope.collect.terraform.resources import TerraformResource, Unknown
 
@@ -66,6 +66,7 @@ class IamDraft:
         addresses under ``"<principal id>|<policy id>"`` for the plan's delta."""
         self.attached.setdefault(owner, set()).add(policy_arn)
         self.context.addresses[f"{owner}|{policy_arn}"] = record.address
+        self.context.sources[f"{owner}|{policy_arn}"] = source_of(record)
 
     def inline(self, record: TerraformResource, kind: str, owner: str, name: str,
                value: Any) -> None:

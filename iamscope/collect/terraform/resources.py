@@ -85,3 +85,5 @@ class TerraformLoad:
     warnings: tuple[str, ...] = ()
     suppressions: dict[str, tuple[Suppression, ...]] = field(default_factory=dict)
     addresses: dict[str, str] = field(default_factory=dict)  # element id -> Terraform address
+    # "<principal id>|<policy id>" -> file/line of the attachment resource
+    locations: dict[str, SourceRef] = field(default_factory=dict)

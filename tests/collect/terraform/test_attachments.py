@@ -122,3 +122,37 @@ def test_managed_policy_arns_set_from_unknowns_is_a_gap(tmp_path: Path):
     plan["configuration"] = {}
     path.write_text(json.dumps(plan))
     assert load_terraform(path, account=ACCOUNT).planned.gaps == ()
+
+
+def test_delta_points_at_the_attachment_line_when_the_source_is_given(tmp_path: Path):
+    """With --source, the delta's cause is the attachment's own file and line, not the
+    role's (docs/ci.md, "blast-radius delta")."""
+    source = tmp_path / "infra"
+    source.mkdir()
+    (source / "main.tf").write_text("\n".join([
+        'resource "aws_iam_role" "app" {',                         # 1
+        '  name               = "app"',                            # 2
+        '  assume_role_policy = "{}"',                             # 3
+        "}",                                                       # 4
+        'resource "aws_iam_policy" "admin" {',                     # 5
+        '  name   = "admin"',                                      # 6
+        '  policy = "{}"',                                         # 7
+        "}",                                                       # 8
+        'resource "aws_iam_policy" "reports" {',                   # 9
+        '  name   = "reports"',                                    # 10
+        '  policy = "{}"',                                         # 11
+        "}",                                                       # 12
+        'resource "aws_iam_role_policy_attachment" "app_reports" {',  # 13
+        "  role       = aws_iam_role.app.name",                    # 14
+        "  policy_arn = aws_iam_policy.reports.arn",               # 15
+        "}",                                                       # 16
+        'resource "aws_iam_role_policy_attachment" "app_admin" {',  # 17
+        "  role       = aws_iam_role.app.name",                    # 18
+        "  policy_arn = aws_iam_policy.admin.arn",                 # 19
+        "}", ""]))
+    result = CliRunner().invoke(cli, ["check", str(PLANS / "attach-admin-1.2.json"),
+                                      "--source", str(source), "--format", "json"])
+    assert result.exit_code == 1, result.stderr or result.output
+    items = [i for i in json.loads(result.stdout)["delta"]["items"]
+             if i["rule_id"] == "IAMSCOPE-DELTA-001"]
+    assert "aws_iam_role_policy_attachment.app_admin at main.tf:17" in items[0]["headline"]
