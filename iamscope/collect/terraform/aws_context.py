@@ -280,6 +280,22 @@ class AwsContext:
         return f"arn:{self.partition}:iam::{self.account}:{kind}{path}{name_or_arn}"
 
 
+def static_identity(record: TerraformResource, account: str, region: str,
+                    partition: str = "aws") -> dict[str, str]:
+    """The identity attributes (arn, id, name, url ...) of a managed AWS resource that follow
+    from its own arguments, for the HCL reader: ``"${aws_s3_bucket.logs.arn}/*"`` is then
+    known exactly before apply. Nothing is returned when a name is not known (the
+    normalizer's placeholder would leak into other values)."""
+    if record.mode != "managed":
+        return {}
+    context = AwsContext(account=account, region=region, partition=partition)
+    identity = context._identity(record)
+    if context.warnings or any(isinstance(v, str) and "tf-unknown-" in v
+                               for v in identity.values()):
+        return {}
+    return {k: v for k, v in identity.items() if isinstance(v, str) and v}
+
+
 def where(record: TerraformResource) -> str:
     source = record.source
     if source is not None and source.file:

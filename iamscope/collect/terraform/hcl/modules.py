@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from iamscope.collect.terraform.aws_context import static_identity
 from iamscope.collect.terraform.gcp_identity import computed_attributes
 from iamscope.collect.terraform.hcl.config import Declared, ModuleConfig
 from iamscope.collect.terraform.hcl.data_sources import computed_values
@@ -28,7 +29,7 @@ from iamscope.collect.terraform.hcl.values import (
     Problem,
     type_name,
 )
-from iamscope.collect.terraform.resources import Unknown
+from iamscope.collect.terraform.resources import TerraformResource, Unknown
 
 MAX_MODULE_DEPTH = 16
 MAX_INSTANCES = 10_000
@@ -179,8 +180,8 @@ class ModuleInstance:
             values = self.body_values(declared.block.body, frame)
             if mode == "data":
                 values.update(computed_values(kind, values, address, self.reading.settings))
-            for key, value in computed_attributes(kind, values, address).items():
-                values.setdefault(key, value)
+            for attribute, value in self._computed(mode, kind, name, address, values).items():
+                values.setdefault(attribute, value)
             instances.append(Instance(address, declared, InstanceValue(address, values),
                                       mode, kind, name, self.address))
         if isinstance(shape, Unknown):
@@ -190,6 +191,19 @@ class ModuleInstance:
         if shape == "map":
             return {k: i.value for (k, _), i in zip(keys, instances, strict=True)}, tuple(instances)
         return instances[0].value, tuple(instances)
+
+    def _computed(self, mode: str, kind: str, name: str, address: str,
+                  values: dict[str, Any]) -> dict[str, Any]:
+        """Attributes the provider computes from the arguments alone (identities: ARNs,
+        service-account emails, policy data), so references to them are known exactly."""
+        computed = computed_attributes(kind, values, address)
+        settings = self.reading.settings
+        if mode == "managed" and kind.startswith("aws_") and settings.account and \
+                settings.region:
+            record = TerraformResource(address, kind, name, values)
+            computed.update(static_identity(record, settings.account, settings.region,
+                                            settings.partition))
+        return computed
 
     def _repetition(self, block: Block, file: str, base: str
                     ) -> tuple[list[tuple[Any, dict[str, Any]]], Any]:
