@@ -21,8 +21,9 @@ from urllib.parse import urlparse
 
 from iamscope.collect.terraform.aws_context import AwsContext, placeholder, resource_types
 from iamscope.collect.terraform.normalize_aws import IamDraft
+from iamscope.collect.terraform.plan_unknowns import COMPUTED_BY_PROVIDER
 from iamscope.collect.terraform.policy_document import lambda_permission_statement
-from iamscope.collect.terraform.resources import TerraformResource
+from iamscope.collect.terraform.resources import TerraformResource, Unknown
 
 ORG_POLICY_TYPES = {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
 PUBLIC_ACCESS_FLAGS = {"block_public_acls": "BlockPublicAcls",
@@ -59,7 +60,10 @@ class ResourceDraft:
         if isinstance(tags, dict):
             entry["tags"] = {str(k): str(v) for k, v in tags.items()}
         policy_attribute = spec.get("policy")
-        if policy_attribute and record.values.get(policy_attribute) not in (None, ""):
+        if policy_attribute and record.values.get(policy_attribute) not in (None, "") and \
+                record.values.get(policy_attribute) != Unknown(COMPUTED_BY_PROVIDER):
+            # (a policy the configuration does not write comes from a policy-only resource,
+            # e.g. aws_s3_bucket_policy, or is the service default)
             self.policy(record, entry, record.values[policy_attribute])
         for attribute, name in (spec.get("roles") or {}).items():
             role = context.text(record, attribute)

@@ -31,6 +31,10 @@ from iamscope.collect.terraform.resources import Unknown
 from iamscope.errors import InputError
 
 KNOWN_AFTER_APPLY = "known after apply"
+# An attribute the configuration does not set, which the provider fills in at apply
+# (an optional+computed attribute such as aws_s3_bucket.policy): nothing this configuration
+# writes, so the normalizer may read it as "not set here".
+COMPUTED_BY_PROVIDER = "computed by the provider; not set in the configuration"
 MAX_UNKNOWN_DEPTH = 64  # after_unknown follows a provider schema: a few levels in practice
 
 
@@ -51,7 +55,11 @@ def with_unknowns(values: Any, unknown: Any, expression: Any,
         result = dict(values) if isinstance(values, dict) else {}
         body = expression if isinstance(expression, dict) and not _is_expression(
             expression) else {}
+        configured = depth == 0 and isinstance(expression, dict) and bool(expression)
         for key, marker in unknown.items():
+            if marker is True and configured and key not in body:
+                result[key] = Unknown(COMPUTED_BY_PROVIDER)
+                continue
             if marker is True or (isinstance(marker, dict | list) and marker):
                 result[key] = with_unknowns(result.get(key), marker, body.get(key), refer,
                                             f"{where}.{key}", depth + 1)
