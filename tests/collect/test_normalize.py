@@ -136,6 +136,23 @@ def test_entity_list_of_wrong_type_names_the_list() -> None:
              "RoleDetailList": ["x"]})
 
 
+def test_policy_arn_that_is_not_an_arn_is_a_clear_error(dump: dict) -> None:
+    """Managed policies are identified by ARN (IAM API Reference, ManagedPolicyDetail.Arn);
+    anything else would break every ARN-keyed analysis later."""
+    broken = copy.deepcopy(dump)
+    broken["Policies"][0]["Arn"] = "not-an-arn"
+    with pytest.raises(InputError, match="'not-an-arn' is not an ARN"):
+        inventory_from_authorization_details(broken)
+
+
+def test_attached_policy_arn_that_is_not_an_arn_is_a_clear_error(dump: dict) -> None:
+    broken = copy.deepcopy(dump)
+    broken["UserDetailList"][0]["AttachedManagedPolicies"] = [
+        {"PolicyName": "p", "PolicyArn": "policy/p"}]
+    with pytest.raises(InputError, match="PolicyArn 'policy/p' is not an ARN"):
+        inventory_from_authorization_details(broken)
+
+
 def raw_collection() -> dict:
     details = json.loads(DUMP.read_text())
     return {

@@ -111,6 +111,8 @@ def _entity(item: dict[str, Any], key: str, where: str) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value:
         raise InputError(f"{where}: an entry has no {key}")
+    if key == "Arn" and parse_arn(value) is None:
+        raise InputError(f"{where}: {key} {value[:80]!r} is not an ARN")
     return value
 
 
@@ -209,6 +211,9 @@ def _identity_policies(builder: _Builder, entity: dict[str, Any], inline_key: st
             ids.append(policy_id)
     for item in entity.get("AttachedManagedPolicies") or []:
         if isinstance(item, dict) and item.get("PolicyArn"):
+            if not isinstance(item["PolicyArn"], str) or parse_arn(item["PolicyArn"]) is None:
+                raise InputError(f"{pointer}: AttachedManagedPolicies: PolicyArn "
+                                 f"{str(item['PolicyArn'])[:80]!r} is not an ARN")
             ids.append(item["PolicyArn"])
     return tuple(ids)
 
