@@ -18,7 +18,7 @@ from iamscope.cli.inventory_input import PathType, principal_id, read_inventory
 from iamscope.cli.main import handle_errors
 from iamscope.errors import IamscopeError, InputError
 from iamscope.minimize.blast_delta import blast_before_after
-from iamscope.minimize.minimizer import DEFAULT_THRESHOLD, Minimizer
+from iamscope.minimize.minimizer import DEFAULT_THRESHOLD, Minimizer, denied_note
 from iamscope.minimize.render_terraform import (
     definition_from_reading,
     definition_from_text,
@@ -26,7 +26,7 @@ from iamscope.minimize.render_terraform import (
     terraform_patch,
 )
 from iamscope.minimize.result import MinimizeReport, Proposal
-from iamscope.minimize.unused import find_unused
+from iamscope.minimize.unused import find_unused, unjudged_accounts
 from iamscope.report.terminal import sanitize
 from iamscope.usage.store import DEFAULT_STORE, UsageStore
 
@@ -82,6 +82,10 @@ def minimize(inventory: Path | None, usage_db: Path, principals: tuple[str, ...]
             store.principals()
         rows = store.usage(since=since, until=until)
         history = store.usage() if since or until else rows
+        attempts: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+        for item in store.denied(since=since, until=until):
+            attempts[item.principal].append((item.action, item.resource, item.error_code,
+                                             item.count))
         coverage: dict[str, set[str]] = defaultdict(set)
         for item in store.coverage():
             coverage[item.account].add(item.kind)
@@ -92,8 +96,8 @@ def minimize(inventory: Path | None, usage_db: Path, principals: tuple[str, ...]
     for row in history:
         past[row.principal].append(row)
     minimizer = Minimizer(loaded, coverage=coverage, threshold=threshold)
-    proposals = [minimizer.minimize(p, by_principal[p], past[p]) for p in wanted
-                 if by_principal.get(p)]
+    proposals = [_with_denied(minimizer.minimize(p, by_principal[p], past[p]), attempts[p])
+                 for p in wanted if by_principal.get(p)]
     if blast:
         if loaded is None:
             raise InputError("--blast needs an INVENTORY")
@@ -114,6 +118,13 @@ def minimize(inventory: Path | None, usage_db: Path, principals: tuple[str, ...]
         _write(_terraform(report, terraform_dir), output)
     else:
         _print_text(report, output)
+
+
+def _with_denied(proposal: Proposal, attempts: list[tuple[str, str, str, int]]) -> Proposal:
+    note = denied_note(attempts)
+    if note is None:
+        return proposal
+    return dataclasses.replace(proposal, notes=(*proposal.notes, note))
 
 
 def _terraform(report: MinimizeReport, directory: Path | None) -> str:
@@ -197,20 +208,28 @@ def _print_proposal(console: Console, proposal: Proposal) -> None:
 @handle_errors
 def unused(inventory: Path, usage_db: Path, days: int, fmt: str, output: Path | None) -> None:
     """Users and roles of INVENTORY, and the services they are granted, with no call in the
-    last N days of the usage logs."""
+    last N days of the usage logs. Principals of accounts without CloudTrail in the store are
+    not judged (IAM last-accessed data, GenerateServiceLastAccessedDetails, is not read)."""
     loaded = read_inventory(inventory)
     with UsageStore.open(usage_db) as store:
         window = store.window()
         rows = store.usage()
+        logged = {c.account for c in store.coverage() if c.kind == "management"}
     if window is None:
         raise InputError(f"{usage_db} holds no logs yet")
-    entries = find_unused(loaded, rows, as_of=window.end, days=days)
+    entries = find_unused(loaded, rows, as_of=window.end, days=days, logged_accounts=logged)
+    unjudged = unjudged_accounts(loaded, logged)
     if fmt == "json":
         _write(json.dumps({"as_of": window.end.isoformat(), "days": days,
+                           "accounts_without_logs": unjudged,
                            "principals": [e.to_dict() for e in entries]}, indent=2) + "\n",
                output)
         return
     lines = [f"unused for {days} days as of {window.end.date().isoformat()}:"]
+    if unjudged:
+        lines.append(sanitize(
+            "  not judged, no CloudTrail management events in the store for account(s) "
+            + ", ".join(unjudged) + " (IAM last-accessed data is not read)"))
     for entry in entries:
         when = entry.last_used.date().isoformat() if entry.last_used else "never in the logs"
         flag = "UNUSED " if entry.unused else ""

@@ -42,8 +42,12 @@ def _s3_client(profile: str | None, endpoint_url: str | None, region: str | None
         import boto3
     except ModuleNotFoundError as exc:  # pragma: no cover - boto3 is a dependency
         raise InputError("reading s3:// paths needs boto3 (pip install iamscope[aws])") from exc
-    session = boto3.session.Session(profile_name=profile, region_name=region or "us-east-1")
-    return session.client("s3", endpoint_url=endpoint_url)
+    try:
+        session = boto3.session.Session(profile_name=profile,
+                                        region_name=region or "us-east-1")
+        return session.client("s3", endpoint_url=endpoint_url)
+    except Exception as exc:  # botocore: unknown profile, bad endpoint URL, ...
+        raise InputError(f"cannot make an S3 client: {type(exc).__name__}: {exc}") from exc
 
 
 def _when(value: datetime) -> str:
@@ -82,6 +86,15 @@ def _summary(report: IngestReport, store: UsageStore) -> list[Text]:
                 f"{row.event_source} {row.event_name}: {row.count:,} ({row.reason})")))
         if len(unknown) > MAX_LISTED:
             lines.append(Text(f"  ... and {len(unknown) - MAX_LISTED} more"))
+    denied = store.denied(limit=MAX_LISTED + 1)
+    if denied:
+        lines.append(Text("denied attempts (not usage; most frequent, whole store):"))
+        for row in denied[:MAX_LISTED]:
+            lines.append(Text("  " + sanitize(
+                f"{row.principal} {row.action} on {row.resource}: {row.count:,} "
+                f"({row.error_code})")))
+        if len(denied) > MAX_LISTED:
+            lines.append(Text("  ... more in the store's denied table"))
     if report.problems:
         lines.append(Text("problems:", style="yellow"))
         for path, problem in report.problems[:MAX_LISTED]:

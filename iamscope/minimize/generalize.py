@@ -70,11 +70,15 @@ def generalise(resources: Iterable[str], threshold: int) -> tuple[list[Generalis
         if len(free) >= threshold:
             placed.update(free)
             groups.append(Generalised(prefix, tuple(free)))
-    # A shorter chosen prefix covers a deeper one: keep the outermost only.
-    outer = [g for g in groups if not any(
-        o.prefix != g.prefix and g.prefix.startswith(o.prefix) for o in groups)]
-    merged = [Generalised(o.prefix, tuple(sorted(
-        r for g in groups if g.prefix.startswith(o.prefix) for r in g.members)))
-        for o in outer]
+    # A shorter chosen prefix covers a deeper one: keep the outermost only. Chosen prefixes
+    # end at boundaries, so the ones above a group are among its own boundary prefixes
+    # (linear in the groups, where comparing every pair was quadratic).
+    chosen = {g.prefix for g in groups}
+    merged: dict[str, list[str]] = {}
+    for group in groups:
+        outer = next((p for p in boundary_prefixes(group.prefix + "x") if p in chosen),
+                     group.prefix)
+        merged.setdefault(outer, []).extend(group.members)
     exact = [r for r in distinct if r not in placed]
-    return sorted(merged, key=lambda g: g.prefix), exact
+    return [Generalised(prefix, tuple(sorted(merged[prefix]))) for prefix in sorted(merged)], \
+        exact

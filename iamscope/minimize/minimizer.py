@@ -139,6 +139,17 @@ class Minimizer:
         )
 
 
+def denied_note(attempts: Sequence[tuple[str, str, str, int]], shown: int = 5) -> str | None:
+    """A note listing a principal's denied attempts (action, resource, error code, count),
+    most frequent first: ingestion never counts them as usage (usage-logs.md section 0.6)."""
+    if not attempts:
+        return None
+    ranked = sorted(attempts, key=lambda a: (-a[3], a[0], a[1], a[2]))
+    listed = ", ".join(f"{a} on {r} ({e}, {n:,})" for a, r, e, n in ranked[:shown])
+    more = f", and {len(ranked) - shown} more" if len(ranked) > shown else ""
+    return f"denied attempts in the window, never counted as usage: {listed}{more}"
+
+
 def _last_used(rows: Iterable[UsageLike]) -> dict[str, datetime]:
     out: dict[str, datetime] = {}
     for row in rows:

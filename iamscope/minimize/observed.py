@@ -69,17 +69,23 @@ def canonical_action(action: str, catalog: ActionCatalog) -> str | None:
 def build_observed(principal: str, rows: Iterable[UsageLike],
                    catalog: ActionCatalog) -> Observed:
     observed = Observed(principal)
+    names: dict[str, str | None] = {}  # action as stored -> catalog spelling (few distinct)
     for row in rows:
         if row.principal != principal:
             continue
-        service, sep, rest = row.action.partition(":")
-        if not (sep and service and rest) or any(c.isspace() for c in row.action):
-            observed.malformed.add(row.action)
-            continue
-        name = canonical_action(row.action, catalog)
+        if row.action not in names:
+            service, sep, rest = row.action.partition(":")
+            if not (sep and service and rest) or any(c.isspace() for c in row.action):
+                observed.malformed.add(row.action)
+                names[row.action] = None
+            else:
+                found = canonical_action(row.action, catalog)
+                if found is None:
+                    observed.unknown.add(row.action)
+                names[row.action] = found or row.action
+        name = names[row.action]
         if name is None:
-            observed.unknown.add(row.action)
-            name = row.action
+            continue
         observed.rows.append(row)
         if row.account:
             observed.accounts.add(row.account)

@@ -7,7 +7,14 @@
     so the effective permissions can only shrink.
 (b) Replay: every distinct observed (action, resource) is allowed by the engine with the
     proposal in place of the identity policies, together with the boundary, SCPs, RCPs and
-    resource policy the inventory gives for that request.
+    resource policy the inventory gives for that request. A resource whose resource-based
+    policy is unknown (no inventory, or a resource the inventory does not hold) is replayed
+    with one that only delegates to IAM (trusts the caller's account): the call succeeded
+    and that policy is unchanged, so it let the call through, and the proposal must then
+    allow the call on its own. Without that, role trust and KMS key policies, which must
+    allow the caller even in its own account (IAM User Guide, "Cross account resource
+    access in IAM"; KMS Developer Guide, "Key policies"), would refuse every replayed
+    sts:AssumeRole and kms:* call.
 """
 
 from __future__ import annotations
@@ -20,9 +27,13 @@ from iamscope.evaluate.inventory_layers import InventoryResolver
 from iamscope.evaluate.matchers import split_action
 from iamscope.evaluate.request import PolicyLayers, Request
 from iamscope.minimize.covers import CurrentGrants, action_pattern, condition_key
-from iamscope.model.policy import Effect, Policy, Statement
+from iamscope.minimize.replay_index import ProposalIndex
+from iamscope.model.ids import CallerParseError, parse_caller
+from iamscope.model.policy import Effect, Policy, PolicyKind, Statement
+from iamscope.policy.parse import parse_policy
 
 MAX_FAILURES = 20
+MAX_LAYERS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,27 +129,55 @@ def layers_without_inventory(request: Request) -> tuple[Request, PolicyLayers]:
     return request, PolicyLayers()
 
 
+def delegating_policy(principal: str) -> Policy | None:
+    """A resource-based policy that grants nothing on its own: it trusts the principal's
+    account, which delegates the decision to the identity side (IAM User Guide, "Policy
+    evaluation for requests within a single account"). None when the principal has no
+    account (not an AWS principal)."""
+    try:
+        caller = parse_caller(principal)
+    except CallerParseError:
+        return None
+    if caller.account is None:
+        return None
+    root = f"arn:{caller.partition}:iam::{caller.account}:root"
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "UnknownResourcePolicy", "Effect": "Allow", "Principal": {"AWS": root},
+         "Action": "*", "Resource": "*"}]}
+    return parse_policy(document, policy_id=f"{root}/unknown-resource-policy",
+                        kind=PolicyKind.RESOURCE)
+
+
 def replay(proposal: Policy, principal: str, calls: Iterable[tuple[str, str]], engine: Engine,
            layers_for: LayersFor) -> ReplayResult:
     """Proof (b): each observed (action, resource) decided with the proposal as the identity
     layer. Condition keys the logs do not record are taken as they were when the call
-    succeeded: favourable (``Engine.decide_assuming``)."""
+    succeeded: favourable (``Engine.decide_assuming``). An unknown resource-based policy is
+    replaced by ``delegating_policy`` (see the module docstring)."""
     failures: list[str] = []
     denied: set[tuple[str, str]] = set()
     allowed = total = 0
     swapped: dict[tuple[int, ...], PolicyLayers] = {}
+    unknown = delegating_policy(principal)
+    index = ProposalIndex.of(proposal)
     for action, resource in sorted(set(calls)):
         total += 1
         request, layers = layers_for(Request.create(principal, action, resource))
-        # One PolicyLayers object per distinct set of other layers, so the engine compiles
-        # each combination once.
-        key = (id(layers.boundary), id(layers.resource),
+        resource_policy = layers.resource if layers.resource is not None else unknown
+        # Only the proposal's entries that can match the resource (replay_index.py: sound
+        # and complete), and one PolicyLayers object per distinct pruned proposal and set of
+        # other layers, so the engine compiles each combination once.
+        pruned = index.for_resource(request.resource)
+        key = (id(pruned), id(layers.boundary), id(resource_policy),
                *(id(p) for level in layers.scps + layers.rcps for p in level),
                len(layers.scps), len(layers.session))
         proposed = swapped.get(key)
-        if proposed is None or proposed.boundary is not layers.boundary or \
-                proposed.resource is not layers.resource:
-            proposed = replace(layers, identity=(proposal,))
+        if proposed is None or proposed.identity[0] is not pruned or \
+                proposed.boundary is not layers.boundary or \
+                proposed.resource is not resource_policy:
+            proposed = replace(layers, identity=(pruned,), resource=resource_policy)
+            if len(swapped) >= MAX_LAYERS:
+                swapped.clear()
             swapped[key] = proposed
         if engine.decide_assuming(request, proposed).allowed:
             allowed += 1
@@ -147,7 +186,7 @@ def replay(proposal: Policy, principal: str, calls: Iterable[tuple[str, str]], e
         if not layers.identity:  # no inventory: nothing to compare with
             failures.append(f"{action} on {resource} would be denied")
             continue
-        now = engine.decide_assuming(request, layers).allowed
+        now = engine.decide_assuming(request, replace(layers, resource=resource_policy)).allowed
         failures.append(f"{action} on {resource} would be denied" + (
             "" if now else " (the current policies in the inventory do not allow it either: "
             "is the inventory older than the logs?)"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,18 @@ _BLOCK = re.compile(r'resource\s+"aws_iam_(role|user)"\s+"([^"]+)"\s*\{')
 
 def hcl_string(text: str) -> str:
     """A quoted HCL string: ``${`` and ``%{`` are escaped so IAM policy variables reach the
-    policy verbatim (Terraform language, "Strings and Templates")."""
+    policy verbatim, and control and format characters (an S3 key from a log may hold ANSI
+    escapes) become ``\\uNNNN`` escapes, so the output never carries them raw to a
+    terminal (Terraform language, "Strings and Templates": escape sequences)."""
     escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
                .replace("${", "$${").replace("%{", "%%{"))
-    return f'"{escaped}"'
+    return '"' + "".join(_hcl_char(ch) for ch in escaped) + '"'
+
+
+def _hcl_char(ch: str) -> str:
+    if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+        return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+    return ch
 
 
 def _list(values: Sequence[str]) -> str:

@@ -3,11 +3,16 @@
 Service level: a service is unused when the principal's identity policies grant actions of
 it and no usage row of that service was seen in the last N days of the logs. Services named
 only through a wildcard prefix (``*``, ``s*``) are reported as one ``*`` entry.
+
+Only principals of accounts the logs cover (management events in the usage store) are
+judged: without CloudTrail for an account, no call is not evidence of no use. IAM
+last-accessed data (``GenerateServiceLastAccessedDetails``), which could stand in for
+missing CloudTrail at service level, is not read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,7 +66,10 @@ def granted_services(inventory: Inventory, principal_id: str) -> set[str]:
 
 
 def find_unused(inventory: Inventory, rows: Iterable[UsageLike], *, as_of: datetime,
-                days: int) -> list[UnusedEntry]:
+                days: int, logged_accounts: Collection[str] | None = None) -> list[UnusedEntry]:
+    """Principals (users and roles) with no call, or granted services without one, in the
+    ``days`` before ``as_of``. With ``logged_accounts``, principals of other accounts are
+    left out (``unjudged``)."""
     cutoff = as_of - timedelta(days=days)
     last: dict[str, datetime] = {}
     last_service: dict[tuple[str, str], datetime] = {}
@@ -75,6 +83,8 @@ def find_unused(inventory: Inventory, rows: Iterable[UsageLike], *, as_of: datet
     out: list[UnusedEntry] = []
     for principal in sorted(inventory.principals_of_kind(PrincipalKind.USER, PrincipalKind.ROLE),
                             key=lambda p: p.id):
+        if logged_accounts is not None and principal.account not in logged_accounts:
+            continue
         when = last.get(principal.id)
         services = []
         for service in sorted(granted_services(inventory, principal.id)):
@@ -90,3 +100,9 @@ def find_unused(inventory: Inventory, rows: Iterable[UsageLike], *, as_of: datet
             out.append(UnusedEntry(principal.id, principal.kind.value, when, unused,
                                    tuple(services)))
     return out
+
+
+def unjudged_accounts(inventory: Inventory, logged_accounts: Collection[str]) -> list[str]:
+    """Accounts with users or roles in the inventory but no management events in the logs."""
+    return sorted({p.account or "(unknown)" for p in inventory.principals_of_kind(
+        PrincipalKind.USER, PrincipalKind.ROLE) if p.account not in logged_accounts})

@@ -74,6 +74,9 @@ REQUEST_FIELDS: tuple[tuple[str, str], ...] = (
     ("rp_cluster", "clusterName"),
 )
 
+# How read_json_objects reads a file: a {"Records": [...]} document or JSON lines.
+UNSTRUCTURED = "format = 'unstructured'"
+
 ASSUME_EVENTS = ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 
 # errorCode values that prove the call was refused by authorisation (case-insensitive
@@ -164,5 +167,5 @@ FROM (
     SELECT filename AS file,
            unnest(coalesce(json_transform(json, {_quote(document)}).Records,
                            [json_transform(json, {_quote(json.dumps(record))})])) AS r
-    FROM read_json_objects(?, format = 'unstructured', filename = true,
+    FROM read_json_objects(?, {UNSTRUCTURED}, filename = true,
                            maximum_object_size = {{max_object}})))"""  # noqa: S608 (SQL text from constants)

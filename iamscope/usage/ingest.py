@@ -27,7 +27,7 @@ import duckdb
 
 from iamscope.usage import aggregate
 from iamscope.usage.aggregate import Filters, PassRoleRule
-from iamscope.usage.cloudtrail import staging_select
+from iamscope.usage.cloudtrail import UNSTRUCTURED, staging_select
 from iamscope.usage.mapping import EventMapper
 from iamscope.usage.sources import LogFile, fetch
 from iamscope.usage.store import UsageStore, Window
@@ -38,6 +38,7 @@ MAX_OBJECT_BYTES = 1 << 30  # largest JSON document (a whole Records file) accep
 FAST_OBJECT_BYTES = 64 << 20  # batches are read with this limit (a larger buffer is slower)
 FLUSH_BYTES = 256 << 20  # compressed bytes whose rows are merged into the store together
 MTIME_TOLERANCE = 1e-3
+JSON_LINES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
 
 @dataclass
@@ -153,6 +154,12 @@ class _Ingestor:
             filters, resource_patterns)
         self.select_large, _ = aggregate.derive_select(
             staging.replace("{max_object}", str(max_object_bytes)), filters, resource_patterns)
+        # JSON lines with a bad line: read line by line, the bad line as a NULL record
+        # (counted as malformed) instead of failing the whole file.
+        self.select_lines, _ = aggregate.derive_select(
+            staging.replace("{max_object}", str(max_object_bytes)).replace(
+                UNSTRUCTURED, "format = 'newline_delimited', ignore_errors = true"),
+            filters, resource_patterns)
         # No query here depends on row order; without it DuckDB inserts in parallel freely.
         self.con.execute("SET preserve_insertion_order = false")
         aggregate.prepare(self.con)
@@ -196,21 +203,23 @@ class _Ingestor:
                                              "re-read (its events are already counted)"))
         return todo
 
-    def _load(self, files: list[LogFile], *, large: bool = False) -> None:
+    def _load(self, files: list[LogFile], select: str | None = None) -> None:
         params = dict(self.params, files=[str(f.local) for f in files])
-        self.con.execute("INSERT INTO ev " + (self.select_large if large else self.select),
-                         params)
+        self.con.execute("INSERT INTO ev " + (select or self.select), params)
 
     def _load_one(self, item: LogFile) -> str | None:
-        """Load one file (retrying above the fast object-size limit); its problem or None."""
+        """Load one file (retrying above the fast object-size limit, and JSON lines line by
+        line); its problem or None."""
         try:
             self._load([item])
             return None
         except duckdb.Error as exc:
-            if "maximum_object_size" not in str(exc):
+            retry = self.select_large if "maximum_object_size" in str(exc) else \
+                self.select_lines if item.key.lower().endswith(JSON_LINES) else None
+            if retry is None:
                 return f"unreadable: {_short(exc)}"
         try:
-            self._load([item], large=True)
+            self._load([item], retry)
             return None
         except duckdb.Error as exc:
             return f"unreadable: {_short(exc)}"

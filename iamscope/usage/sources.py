@@ -89,7 +89,15 @@ def split_s3_url(url: str) -> tuple[str, str]:
 def _s3_files(url: str, client: Any) -> Iterator[LogFile]:
     bucket, prefix = split_s3_url(url)
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+    pages = iter(paginator.paginate(Bucket=bucket, Prefix=prefix))
+    while True:
+        try:
+            page = next(pages)
+        except StopIteration:
+            return
+        except Exception as exc:  # botocore: no bucket, no credentials, no endpoint, ...
+            raise InputError(f"{url}: cannot list the objects: {type(exc).__name__}: "
+                             f"{exc}") from exc
         for item in page.get("Contents", ()):
             key = item["Key"]
             if not is_log_name(key) or any(f"/{p}/" in f"/{key}" for p in SKIPPED_PARTS):

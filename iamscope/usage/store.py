@@ -224,7 +224,9 @@ class UsageStore:
         where, params = self._filters(principal, since, until)
         rows = self._rows(_SELECT_USAGE + where + " ORDER BY principal, action, resource, source",
                           params)
-        return [UsageRow(p, a, r, _utc(f), _utc(la), c, s, acct)  # type: ignore[arg-type]
+        # first_seen/last_seen are NOT NULL naive UTC timestamps (hundreds of thousands of
+        # rows: no per-value helper call)
+        return [UsageRow(p, a, r, f.replace(tzinfo=UTC), la.replace(tzinfo=UTC), c, s, acct)
                 for p, a, r, f, la, c, s, acct in rows]
 
     def principals(self) -> list[str]:
@@ -246,10 +248,16 @@ class UsageStore:
         return [CoverageRow(a, k, _utc(f), _utc(la), n)  # type: ignore[arg-type]
                 for a, k, f, la, n in rows]
 
-    def denied(self, principal: str | None = None) -> list[DeniedRow]:
-        where, params = self._filters(principal, None, None)
-        rows = self._rows(
-            _SELECT_DENIED + where + " ORDER BY principal, action, resource, error_code", params)
+    def denied(self, principal: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, *, limit: int | None = None) -> list[DeniedRow]:
+        """Denied attempts, sorted by principal, action, resource, error code; with
+        ``limit``, the ``limit`` most frequent ones (most frequent first)."""
+        where, params = self._filters(principal, since, until)
+        order = " ORDER BY principal, action, resource, error_code"
+        if limit is not None:
+            order = " ORDER BY count DESC, principal, action, resource, error_code LIMIT ?"
+            params.append(limit)
+        rows = self._rows(_SELECT_DENIED + where + order, params)
         return [DeniedRow(p, a, r, e, _utc(f), _utc(la), c)  # type: ignore[arg-type]
                 for p, a, r, e, f, la, c in rows]
 

@@ -116,6 +116,16 @@ def test_unused(runner: CliRunner, store: Path) -> None:
     assert [s["service"] for s in entries[APP]["unused_services"]] == ["kms"]
     assert entries[APP]["unused"] is False
     assert OPS not in entries  # active, and "*" counts as used when anything was
+    assert report["accounts_without_logs"] == ["123456789012", "578055566978", "797091461730"]
+
+
+def test_unused_names_accounts_without_logs(runner: CliRunner, tmp_path: Path) -> None:
+    store = write_store(tmp_path / "other.duckdb", [row("s3:ListAllMyBuckets", "*")])
+    result = runner.invoke(cli, ["unused", str(SNAPSHOT), "--usage", str(store)])
+    assert result.exit_code == 0, result.output
+    assert f"not judged, no CloudTrail management events in the store for account(s) " \
+        f"{ACCOUNT}" in result.output
+    assert "UNUSED" not in result.output
 
 
 def test_bad_input_is_a_clear_error(runner: CliRunner, tmp_path: Path, store: Path) -> None:

@@ -211,3 +211,17 @@ def test_identity_denies_are_carried_over() -> None:
     denies = [s for s in proposal.policy["Statement"] if s["Effect"] == "Deny"]
     assert denies == [{"Sid": "NoSecrets", "Effect": "Deny", "Action": "s3:GetObject",
                        "Resource": "arn:aws:s3:::secret/*"}]
+
+
+def test_unused_does_not_judge_accounts_without_logs() -> None:
+    """No CloudTrail for an account is no evidence of no use (and IAM last-accessed data
+    is not read): its principals are left out and the account is named."""
+    from iamscope.minimize.unused import unjudged_accounts
+
+    inventory = role_inventory({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})
+    assert find_unused(inventory, [], as_of=T1, days=30, logged_accounts={"999988887777"}) == []
+    assert unjudged_accounts(inventory, {"999988887777"}) == [ACCOUNT]
+    (entry,) = find_unused(inventory, [], as_of=T1, days=30, logged_accounts={ACCOUNT})
+    assert entry.unused and entry.last_used is None
+    assert unjudged_accounts(inventory, {ACCOUNT}) == []

@@ -15,6 +15,7 @@ from iamscope.evaluate.inventory_layers import InventoryResolver
 from iamscope.evaluate.request import Request
 from iamscope.minimize.minimizer import Minimizer
 from iamscope.minimize.proof import (
+    delegating_policy,
     layers_from_inventory,
     prove_no_new_access,
     replay,
@@ -33,6 +34,7 @@ CONCRETE = {
     "lambda:CreateFunction": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f"],
     "iam:PassRole": [f"arn:aws:iam::{ACCOUNT}:role/r1"],
     "kms:Decrypt": [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"],
+    "sts:AssumeRole": [f"arn:aws:iam::{ACCOUNT}:role/r1"],
 }
 UNIVERSE = [(a, r) for a, rs in CONCRETE.items() for r in rs] + [
     ("s3:DeleteObject", "arn:aws:s3:::b1/logs/a"), ("sqs:DeleteQueue",
@@ -85,7 +87,10 @@ def test_proposals_from_random_usage_satisfy_both_proofs(raw_policies, data, dat
         "Version": "2012-10-17", "Statement": boundary})
     engine = Engine()
     resolver = InventoryResolver(inventory)
-    current = resolver.resolve(Request.create(ROLE, "s3:GetObject", "*")).layers
+    # The inventory holds no key or role policy: as in the replay, an unknown resource
+    # policy delegates to IAM, so kms and sts calls hinge on the identity policies too.
+    current = replace(resolver.resolve(Request.create(ROLE, "s3:GetObject", "*")).layers,
+                      resource=delegating_policy(ROLE))
     usable = [(a, r) for a, r in UNIVERSE
               if engine.decide_assuming(Request.create(ROLE, a, r), current).allowed]
     if not usable:

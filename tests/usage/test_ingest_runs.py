@@ -190,3 +190,17 @@ def test_session_without_issuer_is_folded_into_its_role(tmp_path, mapper) -> Non
         rows = [(r.principal, r.action, r.resource) for r in store.usage()]
     assert rows == [("arn:aws:iam::111122223333:role/batch", "sqs:ListQueues", "*")]
     assert (report.kept, report.malformed) == (1, 1)
+
+
+def test_a_bad_line_costs_only_itself_in_json_lines(tmp_path, mapper) -> None:
+    """JSON lines: a line that is not JSON (or is cut off) is one malformed record; the
+    file's other records still count. A .json document that is not JSON stays unreadable."""
+    good = (CLOUDTRAIL / "lines" / "events.jsonl").read_text().splitlines()
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(good[0] + "\nnot json\n" + good[1] + "\n" + good[0][:40] + "\n")
+    db = tmp_path / "u.duckdb"
+    report = run_ingest(db, path, CLOUDTRAIL / "hostile" / "not-json.json", mapper=mapper)
+    problems = {p.rsplit("/", 1)[1]: t for p, t in report.problems}
+    assert problems["mixed.jsonl"] == "2 of 4 records are not CloudTrail events"
+    assert problems["not-json.json"].startswith("unreadable:")
+    assert (report.kept, report.malformed) == (2, 2)
