@@ -15,6 +15,7 @@ from rich.text import Text
 
 from iamscope.ci import baseline as baseline_file
 from iamscope.ci.gate import DEFAULT_FAIL_ON, CheckInput, run_check
+from iamscope.cli.inventory_input import terraform_variables
 from iamscope.cli.main import EXIT_FAILED, handle_errors
 from iamscope.collect.files import read_json_file
 from iamscope.collect.load import inventory_from_data
@@ -50,20 +51,10 @@ def read_input(path: Path, variables: tuple[str, ...], var_files: tuple[Path, ..
     except ImportError as exc:
         raise InputError(f"{path}: reading Terraform needs the Terraform collector, which "
                          f"this installation lacks ({exc})") from None
-    load = load_terraform(path, variables=_variables(variables), var_files=var_files,
+    load = load_terraform(path, variables=terraform_variables(variables), var_files=var_files,
                           source_dir=source_dir, plan=data)
     return CheckInput(load.planned, load.prior, "plan" if data is not None else "terraform",
                       load.suppressions, load.addresses, tuple(load.warnings), load.locations)
-
-
-def _variables(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputError(f"--var {pair!r}: expected NAME=VALUE")
-        out[name] = value
-    return out
 
 
 @click.command()

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from iamscope.catalog.aws_actions import ActionCatalog
+from iamscope.cli.inventory_input import terraform_variables
 from iamscope.cli.main import EXIT_FAILED, handle_errors
 from iamscope.collect.files import read_json_file
 from iamscope.collect.load import inventory_from_data
@@ -171,16 +172,6 @@ def permissions_aws(no_org: bool, assume_role_name: str) -> None:
     click.echo(json.dumps(policy, indent=2))
 
 
-def _variables(pairs: tuple[str, ...]) -> dict[str, str]:
-    variables: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise InputError(f"--var {sanitize(pair)!r}: expected NAME=VALUE")
-        variables[name] = value
-    return variables
-
-
 @collect.command("terraform")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--var", "variables", multiple=True, help="NAME=VALUE (repeatable).")
@@ -202,7 +193,7 @@ def collect_terraform(path: Path, variables: tuple[str, ...], var_files: tuple[P
     from iamscope.collect.terraform.load import load_terraform
 
     started = time.monotonic()
-    loaded = load_terraform(path, variables=_variables(variables), var_files=var_files,
+    loaded = load_terraform(path, variables=terraform_variables(variables), var_files=var_files,
                             source_dir=source_dir, account=account,
                             managed_policies=managed_policies)
     stderr = Console(stderr=True, highlight=False)

@@ -19,6 +19,17 @@ PathType = click.Path(exists=False, dir_okay=True, path_type=Path)
 ACTING = (PrincipalKind.USER, PrincipalKind.ROLE)
 
 
+def terraform_variables(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--var NAME=VALUE`` options -> a mapping (a later value wins, as in Terraform)."""
+    variables: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"--var {sanitize(pair)!r}: expected NAME=VALUE")
+        variables[name] = value
+    return variables
+
+
 def read_inventory(path: Path) -> Inventory:
     """Any file ``load_inventory`` accepts; its warnings go to stderr, escaped.
 

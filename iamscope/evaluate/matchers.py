@@ -95,7 +95,7 @@ class ResourcePattern:
         return tail.matches(resource_fields[5])
 
 
-def _split_fields(text: str) -> list[str]:
+def split_fields(text: str) -> list[str]:
     """Split on the first five colons that are not inside ``${...}``."""
     fields: list[str] = []
     depth = 0
@@ -120,7 +120,7 @@ def _split_fields(text: str) -> list[str]:
 def compile_resource(text: str, *, variables: bool) -> ResourcePattern:
     if text == "*":
         return ResourcePattern(text, everything=True)
-    fields = _split_fields(text)
+    fields = split_fields(text)
     if len(fields) != 6:
         return ResourcePattern(text, whole=compile_glob(text))
     head = tuple(compile_glob(f) for f in fields[:5])

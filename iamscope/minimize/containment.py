@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from iamscope.evaluate.matchers import split_fields
 from iamscope.policy.variables import Unresolved, has_variables, parse_template, to_pieces
 from iamscope.policy.wildcard import QMARK, STAR, Piece, glob_from_pieces, pieces_of
 
@@ -126,28 +127,6 @@ def literal_text(units: Units) -> str:
 
 
 # --- resource patterns ---------------------------------------------------------------------
-
-
-def split_fields(text: str) -> list[str]:
-    """Split on the first five colons that are not inside ``${...}`` (as the engine does)."""
-    fields: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    while i < len(text) and len(fields) < 5:
-        if text.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        ch = text[i]
-        if ch == "}" and depth:
-            depth -= 1
-        elif ch == ":" and not depth:
-            fields.append(text[start:i])
-            start = i + 1
-        i += 1
-    fields.append(text[start:])
-    return fields
 
 
 @dataclass(frozen=True, slots=True)
