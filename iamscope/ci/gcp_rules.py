@@ -53,7 +53,31 @@ GCP_RISKY_ROLE = CheckMeta(
         "Roles are judged by name; custom roles with the same permissions are not "
         "recognised until predefined-role expansion arrives."),
 )
+GCP_RISKY_CUSTOM_ROLE = CheckMeta(
+    id="IAMSCOPE-GCP-003",
+    title="Custom GCP role with escalation permissions",
+    severity=Severity.HIGH,
+    description=(
+        "A custom role bound on a project, folder or organization holds a permission that "
+        "lets its members escalate: set the IAM policy, act as or mint tokens for service "
+        "accounts, create their keys, or edit custom roles "
+        "(iamscope/ci/data/policy_rules.toml). One step lower with an IAM condition."),
+    remediation=(
+        "Drop the permission from the role, or bind a role holding it on the one resource "
+        "concerned (a single service account) instead of the project."),
+    references=(
+        "https://cloud.google.com/iam/docs/service-account-impersonation",
+        "https://cloud.google.com/iam/docs/understanding-custom-roles",
+    ),
+    limitations="Only custom roles defined in the same input are expanded.",
+)
 PUBLIC_MEMBERS = ("allusers", "allauthenticatedusers")
+HIERARCHY = "//cloudresourcemanager.googleapis.com/"
+
+
+def on_hierarchy(policy: Policy) -> bool:
+    """Bound on a project, folder or organization (inherited by everything below)."""
+    return policy.id.startswith(HIERARCHY)
 
 
 def _gcp_statements(ctx: PolicyContext) -> Iterator[tuple[Policy, Statement, list[str],
@@ -85,6 +109,8 @@ def gcp_public_binding(ctx: PolicyContext) -> Iterator[Finding]:
 def gcp_risky_role(ctx: PolicyContext) -> Iterator[Finding]:
     risky = rule_data()["gcp_risky_roles"]
     for policy, statement, members, roles, conditional in _gcp_statements(ctx):
+        if not on_hierarchy(policy):  # on one resource these roles are the recommended way
+            continue
         for role in (r for r in roles if r in risky):
             severity = Severity(risky[role]["severity"])
             if conditional:
@@ -96,7 +122,26 @@ def gcp_risky_role(ctx: PolicyContext) -> Iterator[Finding]:
                            [f"role {role}", *(f"member {m}" for m in members)], key=role)
 
 
+def gcp_risky_custom_role(ctx: PolicyContext) -> Iterator[Finding]:
+    risky = rule_data()["gcp_risky_permissions"]
+    for policy, statement, members, _roles, conditional in _gcp_statements(ctx):
+        if not on_hierarchy(policy):
+            continue
+        found = sorted(p for p in statement.actions or () if p in risky)
+        if not found:
+            continue
+        severity = Severity.MEDIUM if conditional else Severity.HIGH
+        role = statement.sid or "a custom role"
+        message = (f"The binding of {role} on {policy.name or policy.id} grants "
+                   f"{short_list(members)} {', '.join(found)}: {risky[found[0]]}")
+        message += " (under an IAM condition)." if conditional else "."
+        yield statement_finding(GCP_RISKY_CUSTOM_ROLE, severity, policy, statement, message,
+                                [*(f"permission {p}" for p in found),
+                                 *(f"member {m}" for m in members)], key=role)
+
+
 RULES: tuple[PolicyRule, ...] = (
     PolicyRule(GCP_PUBLIC_BINDING, gcp_public_binding),
     PolicyRule(GCP_RISKY_ROLE, gcp_risky_role),
+    PolicyRule(GCP_RISKY_CUSTOM_ROLE, gcp_risky_custom_role),
 )

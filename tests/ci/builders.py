@@ -24,6 +24,17 @@ def inline_id(name: str = "app", policy: str = "main") -> str:
     return f"arn:aws:iam::111122223333:role/{name}/inline/{policy}"
 
 
+def gcp_custom_role(permissions: tuple[str, ...], *members: str,
+                    target: str = PROJECT) -> Inventory:
+    """A custom role (expanded: its permissions, its name as the Sid) bound on ``target``."""
+    policy = Policy(
+        id=f"{target}/iam", kind=PolicyKind.GCP_ALLOW, name=target.split("/", 3)[-1],
+        statements=(Statement(Effect.ALLOW, 0, sid="projects/shop-prod/roles/deployer",
+                              actions=permissions, principal=PrincipalSpec(gcp=members)),),
+        source=SourceRef(file="main.tf", line=20, address="google_project_iam_member.y"))
+    return Inventory.build(InventoryMetadata("terraform", "test"), policies=[policy])
+
+
 def gcp_project(role_name: str, *members: str, condition: str | None = None) -> Inventory:
     policy = Policy(
         id=f"{PROJECT}/iam", kind=PolicyKind.GCP_ALLOW, name="projects/shop-prod",

@@ -11,7 +11,7 @@ from iamscope.catalog.aws_actions import ActionCatalog
 from iamscope.ci.policy_rules import PolicyContext, all_rules
 from iamscope.model.finding import Severity
 from iamscope.model.inventory import Inventory
-from tests.ci.builders import gcp_project, inline_id, one_role
+from tests.ci.builders import gcp_custom_role, gcp_project, inline_id, one_role
 from tests.graph.builders import allow, deny
 
 Case = tuple[Callable[[], Inventory], Callable[[], Inventory], Severity]
@@ -52,6 +52,12 @@ CASES: dict[str, Case] = {
     "IAMSCOPE-GCP-002": (lambda: gcp_project("roles/editor", "user:dev@example.com"),
                          lambda: gcp_project("roles/storage.objectViewer",
                                              "user:dev@example.com"),
+                         Severity.HIGH),
+    # GCP IAM, "Service account impersonation": actAs / getAccessToken / keys on the project
+    "IAMSCOPE-GCP-003": (lambda: gcp_custom_role(("iam.serviceAccounts.actAs",
+                                                  "run.services.update"), "user:ci@example.com"),
+                         lambda: gcp_custom_role(("run.services.update", "run.services.get"),
+                                                 "user:ci@example.com"),
                          Severity.HIGH),
 }
 
@@ -138,3 +144,21 @@ def test_fingerprints_are_stable_across_runs_and_messages(catalog: ActionCatalog
                  catalog)
     assert first[0].fingerprint == again[0].fingerprint
     assert first[0].message != again[0].message
+
+
+def test_impersonation_roles_and_permissions_on_one_service_account_are_not_flagged(
+        catalog: ActionCatalog) -> None:
+    """Binding roles/iam.serviceAccountTokenCreator (or a custom role with actAs) on a single
+    service account is Google's recommended practice ("Service account impersonation");
+    only bindings on the project/folder/organization reach every service account below."""
+    sa = "//iam.googleapis.com/projects/shop-prod/serviceAccounts/ci@shop-prod.iam.gserviceaccount.com"
+    assert _run("IAMSCOPE-GCP-003", gcp_custom_role(("iam.serviceAccounts.actAs",),
+                                                    "user:ci@example.com", target=sa),
+                catalog) == []
+    on_project = gcp_project("roles/iam.serviceAccountTokenCreator", "user:ci@example.com")
+    assert len(_run("IAMSCOPE-GCP-002", on_project, catalog)) == 1
+    policy = next(iter(on_project.policies.values()))
+    moved = type(on_project).build(on_project.metadata, policies=[
+        type(policy)(id=f"{sa}/iam", kind=policy.kind, statements=policy.statements,
+                     name="sa", source=policy.source)])
+    assert _run("IAMSCOPE-GCP-002", moved, catalog) == []
