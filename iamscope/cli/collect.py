@@ -92,11 +92,16 @@ def summary_table(inventory: Inventory, seconds: float, warnings: list[str]) -> 
               show_default=True, help="Where to write the inventory snapshot.")
 @click.option("--raw-output", type=PathType, help="Also write the raw collection here.")
 @click.option("--fail-on-gaps", is_flag=True, help="Exit 1 when anything could not be read.")
+@click.option("--last-accessed", is_flag=True,
+              help="Also read IAM service-last-accessed data of every user and role (starts "
+                   "one IAM report job each; needs the optional permissions of "
+                   "`iamscope permissions aws --last-accessed`).")
 @handle_errors
 def collect_aws(dump: Path | None, account_id: str | None, profile: str | None,
                 role_arn: str | None, endpoint_url: str | None, regions: tuple[str, ...],
                 org: bool, accounts: tuple[str, ...], assume_role_name: str, max_workers: int,
-                output: Path, raw_output: Path | None, fail_on_gaps: bool) -> None:
+                output: Path, raw_output: Path | None, fail_on_gaps: bool,
+                last_accessed: bool) -> None:
     """Collect AWS IAM, resource policies, compute roles and the Organization into an
     inventory snapshot (read-only; see `iamscope permissions aws`)."""
     started = time.monotonic()
@@ -104,7 +109,8 @@ def collect_aws(dump: Path | None, account_id: str | None, profile: str | None,
     stderr = Console(stderr=True, highlight=False)
     if dump is not None:
         live = [n for n, v in (("--profile", profile), ("--role-arn", role_arn),
-                               ("--endpoint-url", endpoint_url), ("--org", org)) if v]
+                               ("--endpoint-url", endpoint_url), ("--org", org),
+                               ("--last-accessed", last_accessed)) if v]
         if live:
             raise InputError(f"--from-authorization-details cannot be combined with {live[0]}")
         loaded = inventory_from_data(read_json_file(dump), source=str(dump),
@@ -112,7 +118,8 @@ def collect_aws(dump: Path | None, account_id: str | None, profile: str | None,
         inventory, warnings, raw = loaded.inventory, loaded.warnings, None
     else:
         raw = _collect_live(profile, role_arn, endpoint_url, list(regions) or None, org,
-                            list(accounts) or None, assume_role_name, max_workers, stderr)
+                            list(accounts) or None, assume_role_name, max_workers, stderr,
+                            last_accessed)
         loaded = inventory_from_data(raw, source="live collection",
                                      catalog_version=catalog_version)
         inventory, warnings = loaded.inventory, loaded.warnings
@@ -128,18 +135,21 @@ def collect_aws(dump: Path | None, account_id: str | None, profile: str | None,
 
 def _collect_live(profile: str | None, role_arn: str | None, endpoint_url: str | None,
                   regions: list[str] | None, org: bool, accounts: list[str] | None,
-                  assume_role_name: str, max_workers: int, stderr: Console) -> dict[str, Any]:
+                  assume_role_name: str, max_workers: int, stderr: Console,
+                  last_accessed: bool = False) -> dict[str, Any]:
     from iamscope.collect.aws.collect import collect as collect_raw
+    from iamscope.collect.aws.last_accessed import LastAccessedOptions
     from iamscope.collect.aws.session import AwsConnection
 
     connection = AwsConnection(profile=profile, endpoint_url=endpoint_url,
                                region=(regions or ["us-east-1"])[0])
     if role_arn:
         connection = connection.assume(role_arn)
+    options = LastAccessedOptions() if last_accessed else None
     if not stderr.is_terminal:
         return dict(collect_raw(connection, org=org, accounts=accounts,
                                 assume_role_name=assume_role_name, regions=regions,
-                                max_workers=max_workers))
+                                max_workers=max_workers, last_accessed=options))
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -151,7 +161,8 @@ def _collect_live(profile: str | None, role_arn: str | None, endpoint_url: str |
 
         return dict(collect_raw(connection, org=org, accounts=accounts,
                                 assume_role_name=assume_role_name, regions=regions,
-                                max_workers=max_workers, progress=tick))
+                                max_workers=max_workers, progress=tick,
+                                last_accessed=options))
 
 
 @click.group()
@@ -162,13 +173,16 @@ def permissions() -> None:
 @permissions.command("aws")
 @click.option("--no-org", is_flag=True, help="Leave out the Organizations permissions.")
 @click.option("--assume-role-name", default=DEFAULT_ASSUME_ROLE, show_default=True)
+@click.option("--last-accessed", is_flag=True,
+              help="Add the optional permissions of `collect aws --last-accessed`.")
 @handle_errors
-def permissions_aws(no_org: bool, assume_role_name: str) -> None:
+def permissions_aws(no_org: bool, assume_role_name: str, last_accessed: bool) -> None:
     """The least-privilege policy for `iamscope collect aws` (docs/aws-collector.md)."""
     from iamscope.collect.aws.permissions import collector_policy
 
     policy = collector_policy(include_organizations=not no_org,
-                              assume_role_name=assume_role_name)
+                              assume_role_name=assume_role_name,
+                              last_accessed=last_accessed)
     click.echo(json.dumps(policy, indent=2))
 
 

@@ -26,7 +26,13 @@ from iamscope.minimize.render_terraform import (
     terraform_patch,
 )
 from iamscope.minimize.result import MinimizeReport, Proposal
-from iamscope.minimize.unused import find_unused, unjudged_accounts
+from iamscope.minimize.unused import (
+    CLOUDTRAIL,
+    UnusedEntry,
+    find_unused,
+    unjudged_accounts,
+    unjudged_principals,
+)
 from iamscope.report.terminal import sanitize
 from iamscope.usage.store import DEFAULT_STORE, UsageStore
 
@@ -201,39 +207,60 @@ def _print_proposal(console: Console, proposal: Proposal) -> None:
 @click.option("--usage", "usage_db", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_STORE, show_default=True, help="The usage store to read.")
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
-              help="Unused means: no call in the last N days of the logs.")
+              help="Unused means: no use in the last N days (of the logs, or before the "
+                   "IAM last-accessed report).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @handle_errors
 def unused(inventory: Path, usage_db: Path, days: int, fmt: str, output: Path | None) -> None:
-    """Users and roles of INVENTORY, and the services they are granted, with no call in the
-    last N days of the usage logs. Principals of accounts without CloudTrail in the store are
-    not judged (IAM last-accessed data, GenerateServiceLastAccessedDetails, is not read)."""
+    """Users and roles of INVENTORY, and the services they are granted, with no use in the
+    last N days: from the usage logs (CloudTrail management events) for accounts they
+    cover, else from the IAM service-last-accessed reports in INVENTORY (`collect aws
+    --last-accessed`). Principals with neither are not judged."""
     loaded = read_inventory(inventory)
     with UsageStore.open(usage_db) as store:
         window = store.window()
         rows = store.usage()
         logged = {c.account for c in store.coverage() if c.kind == "management"}
     if window is None:
-        raise InputError(f"{usage_db} holds no logs yet")
-    entries = find_unused(loaded, rows, as_of=window.end, days=days, logged_accounts=logged)
-    unjudged = unjudged_accounts(loaded, logged)
+        logged = set()
+        if not any(p.last_accessed for p in loaded.principals.values()):
+            raise InputError(f"{usage_db} holds no logs yet, and the inventory has no IAM "
+                             "last-accessed data (iamscope collect aws --last-accessed)")
+    as_of = window.end if window is not None else None
+    entries = find_unused(loaded, rows, as_of=as_of, days=days, logged_accounts=logged)
+    unjudged = unjudged_principals(loaded, logged)
+    accounts = unjudged_accounts(loaded, logged)
     if fmt == "json":
-        _write(json.dumps({"as_of": window.end.isoformat(), "days": days,
-                           "accounts_without_logs": unjudged,
+        _write(json.dumps({"as_of": as_of.isoformat() if as_of else None, "days": days,
+                           "accounts_without_logs": accounts,
+                           "principals_not_judged": unjudged,
                            "principals": [e.to_dict() for e in entries]}, indent=2) + "\n",
                output)
         return
-    lines = [f"unused for {days} days as of {window.end.date().isoformat()}:"]
-    if unjudged:
+    _write(_unused_text(entries, days, as_of, accounts, len(unjudged)), output)
+
+
+def _unused_text(entries: list[UnusedEntry], days: int, as_of: datetime | None,
+                 accounts: list[str], unjudged: int) -> str:
+    when = as_of.date().isoformat() if as_of else "the IAM last-accessed reports"
+    lines = [f"unused for {days} days as of {when}:"]
+    if accounts:
         lines.append(sanitize(
             "  not judged, no CloudTrail management events in the store for account(s) "
-            + ", ".join(unjudged) + " (IAM last-accessed data is not read)"))
+            + ", ".join(accounts) + f" and no IAM last-accessed data for {unjudged} user(s) "
+            "and role(s) there"))
     for entry in entries:
-        when = entry.last_used.date().isoformat() if entry.last_used else "never in the logs"
+        source = "logs" if entry.source == CLOUDTRAIL else "IAM last accessed"
+        last = entry.last_used.date().isoformat() if entry.last_used else f"never in the {source}"
         flag = "UNUSED " if entry.unused else ""
         services = ", ".join(s.service for s in entry.unused_services)
-        lines.append(sanitize(f"  {flag}{entry.principal} (last used {when})"
-                              + (f"; unused services: {services}" if services else "")))
-    _write("\n".join(lines) + "\n", output)
+        detail = ""
+        if entry.source != CLOUDTRAIL and entry.as_of is not None:
+            detail = f", {entry.source} as of {entry.as_of.date().isoformat()}"
+        lines.append(sanitize(f"  {flag}{entry.principal} (last used {last}{detail})"
+                              + (f"; unused services: {services}" if services else "")
+                              + (f"; not in the report: {', '.join(entry.unjudged_services)}"
+                                 if entry.unjudged_services else "")))
+    return "\n".join(lines) + "\n"

@@ -46,6 +46,39 @@ class CredentialFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceLastAccessed:
+    """One service of an IAM service-last-accessed report (IAM API Reference,
+    ``GetServiceLastAccessedDetails``, ``ServicesLastAccessed[]`` at ``SERVICE_LEVEL``).
+
+    ``service`` is the service namespace (``s3``). ``last_authenticated`` (ISO 8601 UTC) is
+    the last authenticated attempt to reach the service; ``None`` means none within IAM's
+    tracking period. ``total_authenticated_entities`` is ``None`` when not returned.
+    """
+
+    service: str
+    last_authenticated: str | None = None
+    last_authenticated_entity: str | None = None
+    last_authenticated_region: str | None = None
+    total_authenticated_entities: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastAccessedReport:
+    """A completed service-last-accessed report of a user, role or group: every service
+    its permissions policies allow, as of ``job_completed_at`` (ISO 8601 UTC,
+    ``JobCompletionDate``). Only COMPLETED jobs become reports; anything else is a gap."""
+
+    job_completed_at: str
+    services: tuple[ServiceLastAccessed, ...] = ()
+
+    def service(self, namespace: str) -> ServiceLastAccessed | None:
+        for item in self.services:
+            if item.service == namespace:
+                return item
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """A principal. ``id`` is an ARN for AWS, a member string for GCP
     (``serviceAccount:deploy@proj.iam.gserviceaccount.com``).
@@ -68,6 +101,7 @@ class Principal:
     trust_policy_id: str | None = None
     instance_profile_ids: tuple[str, ...] = ()
     credentials: CredentialFacts | None = None
+    last_accessed: LastAccessedReport | None = None
     source: SourceRef | None = None
 
     def tag(self, key: str) -> str | None:

@@ -31,8 +31,11 @@ from iamscope.model.resource import OrgNode, Resource
 from iamscope.model.source import CoverageGap
 
 FORMAT = "iamscope-inventory"
-SCHEMA_VERSION = 1  # the version this build writes, and the newest it reads
+SCHEMA_VERSION = 2  # the version this build writes, and the newest it reads
 OLDEST_SCHEMA_VERSION = 1  # the oldest version this build reads
+# Fields added after version 1, by element type: (field, the version that added it).
+# A version 1 snapshot is a version 2 snapshot without them (docs/inventory.md).
+_ADDED: dict[type, tuple[tuple[str, int], ...]] = {Principal: (("last_accessed", 2),)}
 EXTENSIONS = "extensions"
 
 # (snapshot member, element type, what an element is called in messages)
@@ -171,7 +174,7 @@ def inventory_from_dict(data: Any) -> Inventory:
 
     ``Policy.document`` objects are taken over from ``data``, not copied.
     """
-    _check_header(data)
+    version = _check_header(data)
     try:
         _check_members(data, _TOP_LEVEL)
     except _Invalid as exc:
@@ -182,11 +185,25 @@ def inventory_from_dict(data: Any) -> Inventory:
     sections: dict[str, dict[str, Any]] = {}
     for name, cls, what in _SECTIONS:
         sections[name] = _decode_section(data.get(name, []), name, cls, what)
+        _check_added(sections[name], name, cls, version)
     gaps = _decode_at(tuple[CoverageGap, ...], data.get("gaps", []), "gaps")
     return Inventory(metadata=metadata, gaps=gaps, **sections)
 
 
-def _check_header(data: Any) -> None:
+def _check_added(items: dict[str, Any], name: str, cls: type, version: int) -> None:
+    """Fields newer than ``version`` must be absent: an older snapshot cannot hold them."""
+    for field_name, since in _ADDED.get(cls, ()):
+        if version >= since:
+            continue
+        for index, item in enumerate(items.values()):
+            if getattr(item, field_name) is not None:
+                raise SnapshotError(
+                    f"{name}[{index}] (id {item.id!r}): {field_name!r} needs schema_version "
+                    f"{since}, but the snapshot says {version}")
+
+
+def _check_header(data: Any) -> int:
+    """Check the header; the snapshot's schema_version."""
     if not isinstance(data, dict):
         raise SnapshotError(
             f"not an iamscope inventory snapshot: the top level is {_got(data)}, "
@@ -217,6 +234,7 @@ def _check_header(data: Any) -> None:
     generator = data.get("generator")
     if generator is not None and not isinstance(generator, str):
         raise SnapshotError(f"generator: expected a string, got {_got(generator)}")
+    return version
 
 
 def _decode_at(tp: Any, raw: Any, where: str) -> Any:

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from iamscope.errors import SnapshotError
 from iamscope.model.inventory import Inventory, InventoryMetadata
 from iamscope.model.policy import Condition, Effect, Policy, PolicyKind, PrincipalSpec, Statement
-from iamscope.model.principal import CredentialFacts, Principal, PrincipalKind, Provider
+from iamscope.model.principal import (
+    CredentialFacts,
+    LastAccessedReport,
+    Principal,
+    PrincipalKind,
+    Provider,
+    ServiceLastAccessed,
+)
 from iamscope.model.resource import OrgNode, OrgNodeKind, Resource
 from iamscope.model.snapshot import (
     SCHEMA_VERSION,
@@ -93,7 +100,11 @@ def rich_inventory() -> Inventory:
         Principal(DEPLOY, PrincipalKind.ROLE, Provider.AWS, "deploy",
                   trust_policy_id=f"{DEPLOY}/trust",
                   instance_profile_ids=(f"arn:aws:iam::{ACCT}:instance-profile/deploy",),
-                  credentials=CredentialFacts()),
+                  credentials=CredentialFacts(), last_accessed=LastAccessedReport(
+                      "2026-01-02T03:00:00Z", (
+                          ServiceLastAccessed("kms"),
+                          ServiceLastAccessed("s3", "2025-12-30T10:00:00Z", DEPLOY,
+                                              "eu-west-1", 1)))),
         Principal(f"arn:aws:iam::{ACCT}:root", PrincipalKind.ACCOUNT_ROOT, Provider.AWS, ACCT),
         Principal("lambda.amazonaws.com", PrincipalKind.SERVICE, Provider.AWS, "lambda"),
         Principal(f"arn:aws:iam::{ACCT}:saml-provider/okta", PrincipalKind.FEDERATED,
@@ -171,7 +182,7 @@ def test_rich_inventory_touches_every_type_field_and_enum_member() -> None:
     types_seen = {type(obj) for obj in found}
     assert types_seen >= {Inventory, InventoryMetadata, Principal, CredentialFacts, Policy,
                           Statement, Condition, PrincipalSpec, Resource, OrgNode, SourceRef,
-                          CoverageGap}
+                          CoverageGap, LastAccessedReport, ServiceLastAccessed}
     for cls in types_seen:
         for f in fields(cls):
             default = f.default if f.default is not MISSING else None
@@ -201,7 +212,7 @@ def test_layout_is_sorted_and_omits_none() -> None:
     assert list(data) == ["format", "schema_version", "generator", "metadata", "principals",
                           "policies", "resources", "org_nodes", "gaps"]
     assert data["format"] == "iamscope-inventory"
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["generator"].startswith("iamscope ")
     for section in ("principals", "policies", "resources", "org_nodes"):
         ids = [item["id"] for item in data[section]]
@@ -249,7 +260,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "inventory.md"
 DOC_SECTIONS = {"Metadata": InventoryMetadata, "Principal": Principal,
                 "CredentialFacts": CredentialFacts, "Policy": Policy, "Statement": Statement,
                 "PrincipalSpec": PrincipalSpec, "Condition": Condition, "Resource": Resource,
-                "OrgNode": OrgNode, "SourceRef": SourceRef, "CoverageGap": CoverageGap}
+                "OrgNode": OrgNode, "SourceRef": SourceRef, "CoverageGap": CoverageGap,
+                "LastAccessedReport": LastAccessedReport,
+                "ServiceLastAccessed": ServiceLastAccessed}
 
 
 def test_docs_describe_every_model_field() -> None:
@@ -399,15 +412,41 @@ def test_missing_schema_version() -> None:
 
 
 def test_newer_schema_version_asks_for_an_upgrade() -> None:
-    message = _error(_snapshot(schema_version=2, generator="iamscope 9.0.0", future=[1]))
-    assert message == ("snapshot schema_version 2 was written by a newer iamscope "
-                       "(iamscope 9.0.0); this build reads schema_version 1 at most; "
+    message = _error(_snapshot(schema_version=3, generator="iamscope 9.0.0", future=[1]))
+    assert message == ("snapshot schema_version 3 was written by a newer iamscope "
+                       "(iamscope 9.0.0); this build reads schema_version 2 at most; "
                        "upgrade iamscope")
 
 
 def test_older_unknown_schema_version() -> None:
     assert _error(_snapshot(schema_version=0)) == (
-        "unknown snapshot schema_version 0; this build reads schema_version 1 to 1")
+        "unknown snapshot schema_version 0; this build reads schema_version 1 to 2")
+
+
+def test_version_1_snapshots_still_load() -> None:
+    """docs/inventory.md, Versioning: version 2 only added Principal.last_accessed."""
+    data = _snapshot(schema_version=1)
+    for principal in data["principals"]:
+        principal.pop("last_accessed", None)
+    inv = inventory_from_dict(data)
+    assert inv.principals[DEPLOY].last_accessed is None
+    assert inv.principals[ALICE] == rich_inventory().principals[ALICE]
+
+
+def test_version_1_cannot_hold_last_accessed() -> None:
+    message = _error(_snapshot(schema_version=1))
+    assert "'last_accessed' needs schema_version 2, but the snapshot says 1" in message
+    assert f"(id {DEPLOY!r})" in message
+
+
+def test_last_accessed_round_trips() -> None:
+    report = loads(dumps(rich_inventory())).principals[DEPLOY].last_accessed
+    assert report is not None and report.job_completed_at == "2026-01-02T03:00:00Z"
+    s3 = report.service("s3")
+    assert s3 is not None and s3.last_authenticated_entity == DEPLOY
+    kms = report.service("kms")
+    assert kms is not None and kms.last_authenticated is None
+    assert report.service("sqs") is None
 
 
 def test_wrong_types_name_the_element_and_field() -> None:

@@ -8,6 +8,9 @@ facts are filled in on EC2 instances: ``role_arns`` (from the authorization deta
 ``InstanceProfileList``, when every page of them was read) and ``ssm_managed`` (from the
 region's SSM inventory, when it was read completely). Output order is deterministic:
 resources by ARN, gaps by (account, region, scope, reason, permission), duplicates dropped.
+
+With ``last_accessed`` options, the IAM service-last-accessed report of every user and role
+the IAM fetcher listed is read afterwards (``last_accessed.py``, opt-in, not a fetcher).
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from typing import Any, Literal
 from iamscope.collect.aws import fetch_compute, fetch_iam, fetch_resources, fetch_s3
 from iamscope.collect.aws.errors import unexpected_gap
 from iamscope.collect.aws.fetching import Fetcher, FetchResult, gap_key
+from iamscope.collect.aws.last_accessed import (
+    LastAccessedOptions,
+    fetch_last_accessed,
+    principal_arns,
+)
 from iamscope.collect.aws.raw import AccountRaw, CredentialsRaw, GapRaw, ResourceRaw
 from iamscope.collect.aws.session import AwsConnection
 from iamscope.errors import InputError
@@ -77,8 +85,10 @@ def all_permissions() -> tuple[str, ...]:
 def collect_account(connection: AwsConnection, account_id: str, partition: str,
                     regions: Iterable[str], *, max_workers: int = 8,
                     progress: Progress | None = None,
-                    services: Collection[str] | None = None) -> AccountRaw:
-    """Read one account. ``services`` limits the run to some ``FETCHERS`` names."""
+                    services: Collection[str] | None = None,
+                    last_accessed: LastAccessedOptions | None = None) -> AccountRaw:
+    """Read one account. ``services`` limits the run to some ``FETCHERS`` names;
+    ``last_accessed`` adds the service-last-accessed reports of its users and roles."""
     region_list = sorted(set(regions))
     names = list(FETCHERS) if services is None else list(services)
     unknown = sorted(set(names) - set(FETCHERS))
@@ -101,7 +111,31 @@ def collect_account(connection: AwsConnection, account_id: str, partition: str,
             results.append((name, region, future.result()))
             if progress is not None:
                 progress(name if region is None else f"{name} {region}")
-    return merge(account_id, partition, region_list, results)
+    account_raw = merge(account_id, partition, region_list, results)
+    if last_accessed is not None:
+        if progress is not None:
+            progress("iam service last accessed")
+        _add_last_accessed(connection, account_raw, last_accessed)
+    return account_raw
+
+
+def _add_last_accessed(connection: AwsConnection, account_raw: AccountRaw,
+                       options: LastAccessedOptions) -> None:
+    account_id = account_raw["account_id"]
+    arns = principal_arns(account_raw["authorization_details"])
+    gaps: list[GapRaw]
+    if arns:
+        reports, gaps = fetch_last_accessed(connection, account_id,
+                                            account_raw["partition"], arns, options)
+    else:
+        reports, gaps = {}, []
+        if not account_raw["authorization_details"]:
+            gaps = [{"scope": f"iam service last accessed in {account_id}",
+                     "reason": "not read: the users and roles could not be listed",
+                     "permission": None, "account": account_id, "region": None}]
+    account_raw["last_accessed"] = reports
+    unique = {gap_key(gap): gap for gap in [*account_raw["gaps"], *gaps]}
+    account_raw["gaps"] = [unique[key] for key in sorted(unique)]
 
 
 def _run(name: str, connection: AwsConnection, account_id: str, partition: str,

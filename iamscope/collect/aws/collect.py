@@ -28,6 +28,7 @@ from typing import Any
 from iamscope.collect.aws.account import collect_account
 from iamscope.collect.aws.errors import error_code, gap_for, is_aws_error
 from iamscope.collect.aws.fetching import gap_key
+from iamscope.collect.aws.last_accessed import LastAccessedOptions
 from iamscope.collect.aws.organization import fetch_organization
 from iamscope.collect.aws.raw import (
     RAW_FORMAT,
@@ -53,12 +54,15 @@ def collect(connection: AwsConnection, *, org: bool = False,
             accounts: Sequence[str] | None = None,
             assume_role_name: str = DEFAULT_ASSUME_ROLE_NAME,
             regions: Sequence[str] | None = None, max_workers: int = 8,
-            progress: Progress | None = None) -> CollectionRaw:
+            progress: Progress | None = None,
+            last_accessed: LastAccessedOptions | None = None) -> CollectionRaw:
     """Read AWS into a raw collection.
 
     ``accounts`` selects accounts by id: with ``org``, only those members are collected
     (default: every ACTIVE member); without it, the listed accounts are collected by
     assuming ``assume_role_name`` in each (default: only the caller's account).
+    ``last_accessed`` also reads the IAM service-last-accessed report of every user and
+    role (``last_accessed.py``; it starts one IAM report job per principal).
     Raises ``InputError`` when the credentials cannot be used at all or an argument is
     malformed; everything else that fails becomes a gap.
     """
@@ -80,7 +84,8 @@ def collect(connection: AwsConnection, *, org: bool = False,
     def one(account_id: str) -> tuple[AccountRaw | None, list[GapRaw]]:
         return _collect_one(connection, account_id, caller=caller, partition=partition,
                             role_name=assume_role_name, regions=regions,
-                            max_workers=per_account, report=report)
+                            max_workers=per_account, report=report,
+                            last_accessed=last_accessed)
 
     with ThreadPoolExecutor(max_workers=account_workers,
                             thread_name_prefix="iamscope-account") as pool:
@@ -196,7 +201,9 @@ def _targets(caller: str, organization: OrganizationRaw | None,
 
 def _collect_one(connection: AwsConnection, account_id: str, *, caller: str,
                  partition: str, role_name: str, regions: Sequence[str] | None,
-                 max_workers: int, report: Progress) -> tuple[AccountRaw | None, list[GapRaw]]:
+                 max_workers: int, report: Progress,
+                 last_accessed: LastAccessedOptions | None = None
+                 ) -> tuple[AccountRaw | None, list[GapRaw]]:
     if account_id == caller:
         account_connection = connection
     else:
@@ -217,7 +224,8 @@ def _collect_one(connection: AwsConnection, account_id: str, *, caller: str,
     report(f"{account_id}: collecting {len(region_list)} region(s)")
     account_raw = collect_account(account_connection, account_id, partition, region_list,
                                   max_workers=max_workers,
-                                  progress=lambda step: report(f"{account_id}: {step}"))
+                                  progress=lambda step: report(f"{account_id}: {step}"),
+                                  last_accessed=last_accessed)
     if region_gaps:
         account_raw["gaps"] = sorted([*account_raw["gaps"], *region_gaps], key=gap_key)
     return account_raw, []

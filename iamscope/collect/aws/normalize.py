@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamscope.collect.aws.documents import DocumentError, decode_document
+from iamscope.collect.aws.normalize_last_accessed import attach_last_accessed
 from iamscope.collect.aws.raw import AccountRaw, CollectionRaw, OrganizationRaw
 from iamscope.errors import InputError, PolicyParseError
 from iamscope.model.ids import parse_arn
@@ -324,6 +325,7 @@ def normalize_collection(raw: CollectionRaw, *, source_file: str | None = None,
         if not isinstance(account_raw, dict) or not account_raw.get("account_id"):
             raise InputError(f"accounts[{index}]: missing account_id")
         _normalize_iam(builder, account_raw, index)
+        attach_last_accessed(builder.principals, account_raw, builder.gap)
         _normalize_resources(builder, account_raw, index)
         for gap in account_raw.get("gaps") or []:
             builder.gaps.append(_gap(gap, account_raw["account_id"]))

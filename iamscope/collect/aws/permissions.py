@@ -12,6 +12,11 @@ and the role it reaches should itself hold only the member policy.
 account or delegated administrator); ``collector_policy(include_organizations=False)`` is
 the policy for the role in each member account (and for single-account collection).
 ``docs/aws-collector.md`` shows both, and a test keeps the document equal to this code.
+
+``last_accessed=True`` adds the two optional actions of ``collect aws --last-accessed``
+(``last_accessed.PERMISSIONS``). Both are "Read" in the Service Authorization Reference,
+but ``iam:GenerateServiceLastAccessedDetails`` starts a report job in IAM, so they are left
+out of the default policy.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from iamscope.collect.aws.account import all_permissions
 from iamscope.collect.aws.collect import DEFAULT_ASSUME_ROLE_NAME
+from iamscope.collect.aws.last_accessed import PERMISSIONS as LAST_ACCESSED_PERMISSIONS
 from iamscope.collect.aws.organization import PERMISSIONS as ORGANIZATION_PERMISSIONS
 
 BASE_PERMISSIONS: tuple[str, ...] = ("ec2:DescribeRegions", "sts:GetCallerIdentity")
@@ -29,22 +35,26 @@ READ_SID = "IamscopeCollectorRead"
 ASSUME_SID = "IamscopeAssumeMemberRole"
 
 
-def read_actions(include_organizations: bool = True) -> tuple[str, ...]:
+def read_actions(include_organizations: bool = True, *,
+                 last_accessed: bool = False) -> tuple[str, ...]:
     """The sorted read actions of the collector policy."""
     actions = set(all_permissions()) | set(BASE_PERMISSIONS)
     if include_organizations:
         actions |= set(ORGANIZATION_PERMISSIONS)
+    if last_accessed:
+        actions |= set(LAST_ACCESSED_PERMISSIONS)
     return tuple(sorted(actions))
 
 
 def collector_policy(include_organizations: bool = True, *,
                      assume_role_name: str = DEFAULT_ASSUME_ROLE_NAME,
-                     partition: str = "aws") -> dict[str, Any]:
+                     partition: str = "aws",
+                     last_accessed: bool = False) -> dict[str, Any]:
     """The identity policy document the collector needs (a new dict on each call)."""
     statements: list[dict[str, Any]] = [{
         "Sid": READ_SID,
         "Effect": "Allow",
-        "Action": list(read_actions(include_organizations)),
+        "Action": list(read_actions(include_organizations, last_accessed=last_accessed)),
         "Resource": "*",
     }]
     if include_organizations:

@@ -84,6 +84,11 @@ class AccountRaw(TypedDict):
     resources: list[ResourceRaw]
     regions: list[str]  # the regions that were collected
     gaps: list[GapRaw]
+    # Only with --last-accessed (last_accessed.py): user/role ARN -> the
+    # GetServiceLastAccessedDetails response of its COMPLETED job, pages merged (JobId,
+    # JobStatus, JobCreationDate, JobCompletionDate, ServicesLastAccessed). A principal that
+    # is missing has a gap saying why.
+    last_accessed: NotRequired[dict[str, dict[str, Any]]]
 
 
 class OrgPolicyRaw(TypedDict):
