@@ -67,7 +67,14 @@ class TargetUniverse:
         for i, t in enumerate(self.targets):
             self._by_arn.setdefault(t.resource, []).append(i)
         contents: dict[int, object] = {}
-        self._keys = [(_content_key(t.policy, contents), t.account) for t in self.targets]
+        self._keys = []
+        for t in self.targets:
+            content = _content_key(t.policy, contents)
+            # A resource policy that names resources may cover targets sharing it (a bucket
+            # policy over several objects) differently: such a target is its own group.
+            own = t.resource if isinstance(content, tuple) and len(content) == 4 and \
+                isinstance(content[3], tuple) else None
+            self._keys.append((content, t.account, own))
         self._policy_keys = [_condition_keys(t.policy) for t in self.targets]
 
     def key(self, index: int, relevant: frozenset[str]) -> tuple[object, ...]:
@@ -147,9 +154,10 @@ def _condition_keys(policy: Policy | None) -> frozenset[str]:
 
 
 def _content_key(policy: Policy | None, seen: dict[int, object]) -> object:
-    """Policies with the same document decide alike. A statement whose Resource names the
-    resource itself still groups correctly: the target's ARN is part of the coverage bits
-    only for identity statements, so documents that mention ARNs keep their own key."""
+    """Policies with the same document decide alike. A document that mentions Resource or
+    NotResource keeps its policy id in the key (``(text, id)``), and ``TargetUniverse``
+    then also keys its targets by their own ARN, since its statements can cover targets
+    that share it differently."""
     if policy is None:
         return None
     key = seen.get(id(policy))
@@ -193,13 +201,28 @@ def decide_targets(
     full = (1 << len(universe)) - 1 if only is None else only
     masks = [universe.coverage(s, context) & full for s in statements]
     relevant = frozenset(c.key for s in statements for c in s.conditions)
+    # RCPs come per account and may name resources: their statements' coverage of each
+    # target is part of what decides it, like the caller's own statements.
+    rcp_masks: dict[str | None, list[int]] = {}
+
+    def rcp_bits(i: int) -> tuple[int, ...]:
+        account = universe.targets[i].account
+        found = rcp_masks.get(account)
+        if found is None:
+            found = rcp_masks[account] = [
+                universe.coverage(s, context) & full
+                for level in rcps_for(account)
+                for s in engine.compile_level(level).for_action(action_key)]
+        return tuple((m >> i) & 1 for m in found)
+
     groups: dict[tuple[object, ...], int] = {}
     bits = full
     while bits:
         low = bits & -bits
         i = low.bit_length() - 1
         bits ^= low
-        signature = (tuple((m >> i) & 1 for m in masks), universe.key(i, relevant))
+        signature = (tuple((m >> i) & 1 for m in masks), rcp_bits(i),
+                     universe.key(i, relevant))
         groups[signature] = groups.get(signature, 0) | low
     results = []
     rcp_services = engine.catalog.rcp_services

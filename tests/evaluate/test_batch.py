@@ -16,7 +16,7 @@ ROLES = [f"arn:aws:iam::{ACCT}:role/{p}" for p in
 BUCKETS = ["arn:aws:s3:::data-a/k", "arn:aws:s3:::data-b/k", "arn:aws:s3:::logs/k"]
 PATTERNS = ["*", f"arn:aws:iam::{ACCT}:role/app/*", f"arn:aws:iam::{ACCT}:role/admin",
             "arn:aws:iam::*:role/svc/*", "arn:aws:s3:::data-*", "arn:aws:s3:::data-*/*",
-            "arn:aws:s3:::logs/${aws:username}"]
+            "arn:aws:s3:::logs/${aws:username}", "arn:aws:s3:::data-a/*"]
 CONDITIONS = [None, {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
               {"StringEquals": {"aws:ResourceTag/team": "blue"}},
               {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}]
@@ -46,13 +46,16 @@ def document():
 
 @given(identity=st.lists(document(), max_size=3), boundary=st.one_of(st.none(), document()),
        scp=st.one_of(st.none(), document()), bucket_policy=st.one_of(st.none(), document()),
+       rcp=st.one_of(st.none(), document()),
        tagged=st.lists(st.booleans(), min_size=len(BUCKETS), max_size=len(BUCKETS)),
        action=st.sampled_from(["iam:PassRole", "s3:GetObject"]),
        context=st.sampled_from([{}, {"aws:SourceIp": "198.51.100.1"},
                                 {"aws:MultiFactorAuthPresent": "false"}]))
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_batch_equals_single_decisions(engine: Engine, identity, boundary, scp, bucket_policy,
-                                       tagged, action, context) -> None:
+                                       rcp, tagged, action, context) -> None:
+    """One resource policy shared by two buckets and an RCP whose Resource tells targets
+    apart must not merge targets the policies cover differently."""
     def parse(doc, pid, kind):
         return parse_policy(doc, policy_id=pid, kind=kind)
 
@@ -71,8 +74,15 @@ def test_batch_equals_single_decisions(engine: Engine, identity, boundary, scp, 
                (("aws:resourcetag/team", "blue"),) if tagged[i] else ())
         for i, b in enumerate(BUCKETS)]
     universe = TargetUniverse(tuple(targets))
+    rcps: tuple = ()
+    if rcp:
+        # RCPs are Deny-only besides RCPFullAWSAccess (Organizations User Guide, "RCP syntax")
+        for stmt in rcp["Statement"]:
+            stmt["Effect"] = "Deny"
+            stmt["Principal"] = "*"
+        rcps = ((parse(rcp, "rcp", PolicyKind.RCP),),)
     request = Request.create(f"arn:aws:iam::{ACCT}:user/alice", action, "*", context=context)
-    groups = decide_targets(engine, request, base, universe)
+    groups = decide_targets(engine, request, base, universe, rcps_for=lambda _account: rcps)
     covered = 0
     for group in groups:
         assert not covered & group.mask
@@ -84,7 +94,7 @@ def test_batch_equals_single_decisions(engine: Engine, identity, boundary, scp, 
                                 resource_account=ACCT,
                                 context={**context, **dict(target.context)})
         layers = PolicyLayers(identity=base.identity, boundary=base.boundary, scps=base.scps,
-                              resource=target.policy)
+                              resource=target.policy, rcps=rcps)
         expected = engine.decide_assuming(single, layers).decision
         assert bool(allowed >> i & 1) == (expected is Decision.ALLOW), (i, target.resource)
 
