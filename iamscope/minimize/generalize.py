@@ -44,8 +44,15 @@ def boundary_prefixes(resource: str) -> list[str]:
     start = _resource_part_start(resource)
     if start is None:
         return []
-    return [resource[: i + 1] for i in range(start, len(resource) - 1)
-            if resource[i] in BOUNDARIES]
+    end = len(resource) - 1  # a boundary at the last character leaves nothing after it
+    cuts: list[int] = []
+    for boundary in BOUNDARIES:  # str.find per boundary character, not a per-character loop
+        i = resource.find(boundary, start, end)
+        while i >= 0:
+            cuts.append(i)
+            i = resource.find(boundary, i + 1, end)
+    cuts.sort()
+    return [resource[: i + 1] for i in cuts]
 
 
 def generalise(resources: Iterable[str], threshold: int) -> tuple[list[Generalised], list[str]]:

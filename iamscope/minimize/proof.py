@@ -27,13 +27,12 @@ from iamscope.evaluate.inventory_layers import InventoryResolver
 from iamscope.evaluate.matchers import split_action
 from iamscope.evaluate.request import PolicyLayers, Request
 from iamscope.minimize.covers import CurrentGrants, action_pattern, condition_key
-from iamscope.minimize.replay_index import ProposalIndex
+from iamscope.minimize.replay_groups import GroupedReplay
 from iamscope.model.ids import CallerParseError, parse_caller
 from iamscope.model.policy import Effect, Policy, PolicyKind, Statement
 from iamscope.policy.parse import parse_policy
 
 MAX_FAILURES = 20
-MAX_LAYERS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,34 +156,22 @@ def replay(proposal: Policy, principal: str, calls: Iterable[tuple[str, str]], e
     failures: list[str] = []
     denied: set[tuple[str, str]] = set()
     allowed = total = 0
-    swapped: dict[tuple[int, ...], PolicyLayers] = {}
     unknown = delegating_policy(principal)
-    index = ProposalIndex.of(proposal)
+    # One engine decision per group of calls that decide alike (replay_groups.py: exact),
+    # each with the proposal cut down to the representative's resource (replay_index.py).
+    groups = GroupedReplay(proposal, engine)
     for action, resource in sorted(set(calls)):
         total += 1
         request, layers = layers_for(Request.create(principal, action, resource))
         resource_policy = layers.resource if layers.resource is not None else unknown
-        # Only the proposal's entries that can match the resource (replay_index.py: sound
-        # and complete), and one PolicyLayers object per distinct pruned proposal and set of
-        # other layers, so the engine compiles each combination once.
-        pruned = index.for_resource(request.resource)
-        key = (id(pruned), id(layers.boundary), id(resource_policy),
-               *(id(p) for level in layers.scps + layers.rcps for p in level),
-               len(layers.scps), len(layers.session))
-        proposed = swapped.get(key)
-        if proposed is None or proposed.identity[0] is not pruned or \
-                proposed.boundary is not layers.boundary or \
-                proposed.resource is not resource_policy:
-            proposed = replace(layers, identity=(pruned,), resource=resource_policy)
-            if len(swapped) >= MAX_LAYERS:
-                swapped.clear()
-            swapped[key] = proposed
-        if engine.decide_assuming(request, proposed).allowed:
+        if groups.allowed(request, layers, resource_policy):
             allowed += 1
             continue
         denied.add((action, resource))
         if not layers.identity:  # no inventory: nothing to compare with
             failures.append(f"{action} on {resource} would be denied")
+            continue
+        if len(failures) >= MAX_FAILURES:  # only the first ones are reported
             continue
         now = engine.decide_assuming(request, replace(layers, resource=resource_policy)).allowed
         failures.append(f"{action} on {resource} would be denied" + (

@@ -15,7 +15,9 @@ case; a case-insensitive prefix keeps every entry any of them could match).
 
 Entries without a wildcard match one resource each; they are grouped in chunks of
 ``CHUNK`` (in sorted order) so that neighbouring calls share one pruned document, which
-the engine then compiles once.
+the engine then compiles once. The replay (replay_groups.py) only asks for the pruned
+document of one representative per group of calls, with chunks of one entry and only the
+statements whose Action covers the call's action (the engine looks at no other).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class ProposalIndex:
     lengths: tuple[int, ...] = ()
     exact: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # -> (stmt, chunk)
     chunks: list[list[tuple[int, str]]] = field(default_factory=list)
-    cache: dict[tuple[tuple[int, str], ...], Policy] = field(default_factory=dict)
+    cache: dict[tuple[tuple[tuple[int, str], ...], frozenset[int] | None], Policy] = field(
+        default_factory=dict)
 
     @classmethod
     def of(cls, proposal: Policy, chunk: int = CHUNK) -> ProposalIndex:
@@ -82,10 +85,15 @@ class ProposalIndex:
             found.update(self.chunks[chunk])
         return tuple(sorted(found))
 
-    def for_resource(self, resource: str) -> Policy:
-        """The pruned proposal for a call on ``resource`` (memoised per entry set)."""
+    def for_resource(self, resource: str, only: frozenset[int] | None = None) -> Policy:
+        """The pruned proposal for a call on ``resource`` (memoised per entry set). With
+        ``only``, just those statements (by position) are considered: the replay passes the
+        ones whose Action covers the call's action, the only ones the engine looks at."""
         key = self.candidates(resource)
-        found = self.cache.get(key)
+        if only is not None:
+            key = tuple(c for c in key if c[0] in only)
+        cache_key = (key, only)
+        found = self.cache.get(cache_key)
         if found is not None:
             return found
         kept: dict[int, list[str]] = {}
@@ -94,9 +102,9 @@ class ProposalIndex:
         statements = tuple(
             statement if i in self.fixed else replace(statement, resources=tuple(kept[i]))
             for i, statement in enumerate(self.proposal.statements)
-            if i in self.fixed or i in kept)
+            if (only is None or i in only) and (i in self.fixed or i in kept))
         found = replace(self.proposal, statements=statements)
         if len(self.cache) >= MAX_CACHED:
             self.cache.clear()
-        self.cache[key] = found
+        self.cache[cache_key] = found
         return found
