@@ -4,6 +4,7 @@ JSON contract in docs/output.md)."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import json
 from collections import defaultdict
@@ -83,6 +84,7 @@ def minimize(inventory: Path | None, usage_db: Path, principals: tuple[str, ...]
     since, until = _utc(since), _utc(until)
     if since and until and since > until:
         raise InputError("--since is after --until")
+    gc.disable()  # one-shot: hundreds of thousands of long-lived rows (see read_inventory)
     with UsageStore.open(usage_db) as store:
         wanted = [principal_id(loaded, p) if loaded else p for p in principals] or \
             store.principals()
