@@ -286,8 +286,9 @@ def static_identity(record: TerraformResource, account: str, region: str,
     from its own arguments, for the HCL reader: ``"${aws_s3_bucket.logs.arn}/*"`` is then
     known exactly before apply. Nothing is returned when a name is not known (the
     normalizer's placeholder would leak into other values)."""
-    if record.mode != "managed":
-        return {}
+    if record.mode != "managed" or any(isinstance(record.values.get(k), Unknown)
+                                       for k in ("path", "region")):
+        return {}  # the ARN would silently take the default path or region
     context = AwsContext(account=account, region=region, partition=partition)
     identity = context._identity(record)
     if context.warnings or any(isinstance(v, str) and "tf-unknown-" in v

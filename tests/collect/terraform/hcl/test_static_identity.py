@@ -57,3 +57,23 @@ def test_without_an_account_the_placeholder_is_used_consistently(tmp_path: Path)
     policy = load.planned.policies[f"{role}/inline/worker"]
     assert policy.statements[1].resources == (role,)
     assert any("placeholder account" in note for note in load.planned.metadata.notes)
+
+
+def test_an_unknown_path_keeps_the_arn_unknown(tmp_path: Path) -> None:
+    """A role's ARN includes its path (IAM User Guide, "IAM identifiers"): with the path
+    unknown the reader must not assume "/"."""
+    (tmp_path / "main.tf").write_text('''
+variable "path" { type = string }
+resource "aws_iam_role" "app" {
+  name               = "app"
+  path               = var.path
+  assume_role_policy = "{}"
+}
+resource "aws_iam_policy" "pass" {
+  name   = "pass"
+  policy = jsonencode({Version = "2012-10-17", Statement = [
+    {Effect = "Allow", Action = "iam:PassRole", Resource = "${aws_iam_role.app.arn}"}]})
+}''')
+    load = load_terraform(tmp_path, account="111122223333")
+    policy = load.planned.policies["arn:aws:iam::111122223333:policy/pass"]
+    assert policy.statements[0].resources == ("*",)  # unknown -> conservative, warned
