@@ -107,6 +107,8 @@ class AwsContext:
         if record.type in IAM_KINDS:
             name = self.name_of(record, "name")
             path = values.get("path") if isinstance(values.get("path"), str) else "/"
+            if isinstance(values.get("path"), Unknown):
+                self.warn(record, "path is not known before apply; its ARN uses '/'")
             arn = self.known_arn(record) or (
                 f"arn:{self.partition}:iam::{self.account}:{IAM_KINDS[record.type]}{path}{name}")
             return {"arn": arn, "name": name, "path": path,

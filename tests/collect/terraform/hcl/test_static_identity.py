@@ -77,3 +77,4 @@ resource "aws_iam_policy" "pass" {
     load = load_terraform(tmp_path, account="111122223333")
     policy = load.planned.policies["arn:aws:iam::111122223333:policy/pass"]
     assert policy.statements[0].resources == ("*",)  # unknown -> conservative, warned
+    assert any("path is not known before apply" in w for w in load.warnings)
