@@ -140,8 +140,23 @@ def _merge(base: list[Any], overriding: list[Any]) -> list[Any]:
     return result
 
 
-def render_policy_document(values: dict[str, Any]) -> dict[str, Any]:
-    """The document of an ``aws_iam_policy_document`` data source from its arguments."""
+def render_policy_document(values: dict[str, Any]) -> Any:
+    """The document of an ``aws_iam_policy_document`` data source from its arguments, built
+    exactly as the provider does (``hcl/policy_document.py``: accumulated conditions, ``&{``
+    variables, set ordering); arguments of the wrong type (a hand-edited or corrupt plan)
+    are rendered leniently instead, their bad parts unknown and read conservatively."""
+    # Imported here: the hcl package's reader imports this package's AWS context, which
+    # imports this module.
+    from iamscope.collect.terraform.hcl.policy_document import build_document
+    from iamscope.collect.terraform.hcl.values import Problem
+
+    try:
+        return build_document(values)
+    except Problem:
+        return _lenient_document(values)
+
+
+def _lenient_document(values: dict[str, Any]) -> dict[str, Any]:
     statements: list[Any] = []
     for text in _documents(values.get("source_policy_documents"), "source_policy_documents"):
         statements = _merge(statements, _statements_of(text))

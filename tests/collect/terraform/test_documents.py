@@ -69,3 +69,20 @@ def test_policy_document_sources_of_the_wrong_type_are_a_gap():
     rendered = render_policy_document({"source_policy_documents": 5, "statement": []})
     with pytest.raises(UnknownDocument):
         conservative_document(rendered)
+
+
+def test_deferred_policy_document_is_rendered_as_the_provider_does():
+    """A plan's deferred aws_iam_policy_document is rendered like the HCL one: conditions
+    with the same test and variable accumulate their values, and ``&{`` becomes ``${``
+    (Terraform Registry, aws_iam_policy_document: "condition", "Context Variable
+    Interpolation")."""
+    rendered = render_policy_document({"statement": [{
+        "actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::b/&{aws:username}/*"],
+        "condition": [{"test": "StringEquals", "variable": "aws:PrincipalTag/team",
+                       "values": ["a"]},
+                      {"test": "StringEquals", "variable": "aws:PrincipalTag/team",
+                       "values": ["b"]}]}]})
+    document, _ = conservative_document(rendered)
+    [statement] = document["Statement"]
+    assert statement["Resource"] == "arn:aws:s3:::b/${aws:username}/*"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalTag/team": ["a", "b"]}}
