@@ -30,10 +30,12 @@ from iamscope.errors import InputError
 
 
 def is_terraform_path(path: Path) -> bool:
-    """A directory holding ``.tf`` files, or a JSON file that is a Terraform plan."""
-    if path.is_dir():
-        return any(path.glob("*.tf"))
-    return False
+    """A directory holding ``.tf`` or ``.tf.json`` files."""
+    return path.is_dir() and _has_configuration(path)
+
+
+def _has_configuration(directory: Path) -> bool:
+    return any(directory.glob("*.tf")) or any(directory.glob("*.tf.json"))
 
 
 def load_terraform(path: Path, *, variables: dict[str, Any] | None = None,
@@ -55,7 +57,7 @@ def load_terraform(path: Path, *, variables: dict[str, Any] | None = None,
             raise InputError(f"{path}: not a Terraform plan (expected `terraform show -json` "
                              "output with format_version and planned_values)")
         reading = read_plan(data, where=str(path))
-        source_dir = source_dir or (path.parent if any(path.parent.glob("*.tf")) else None)
+        source_dir = source_dir or (path.parent if _has_configuration(path.parent) else None)
         if source_dir is not None:
             source = _read_hcl(source_dir, variables, var_files, account, region)
             reading = _located(reading, source)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iamscope.collect.terraform.hcl.json_syntax import read_json_source_file
 from iamscope.collect.terraform.hcl.parse import read_source_file
 from iamscope.collect.terraform.hcl.syntax import Attribute, Block, SourceFile
 from iamscope.errors import InputError
 
 MAX_FILES = 2_000
+CONFIGURATION_SUFFIXES = (".tf", ".tf.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +46,13 @@ class ModuleConfig:
 
 
 def load_module_config(directory: Path, root: Path, warnings: list[str]) -> ModuleConfig:
-    """Parse every ``.tf`` file of ``directory`` (sorted by name, as Terraform reads them)."""
+    """Parse every ``.tf`` and ``.tf.json`` file of ``directory`` (sorted by name, as
+    Terraform reads them)."""
     relative = directory.relative_to(root).as_posix() if directory != root else "."
     config = ModuleConfig(directory=directory, relative=relative)
-    paths = sorted(p for p in directory.glob("*.tf") if p.is_file())
-    overrides = [p for p in paths if p.name == "override.tf" or p.name.endswith("_override.tf")]
+    paths = sorted(p for p in directory.iterdir()
+                   if p.name.endswith(CONFIGURATION_SUFFIXES) and p.is_file())
+    overrides = [p for p in paths if _is_override(p.name)]
     if overrides:
         warnings.append(f"{relative}: override files are not merged by the HCL reader; "
                         f"ignored: {', '.join(p.name for p in overrides)}")
@@ -57,14 +61,20 @@ def load_module_config(directory: Path, root: Path, warnings: list[str]) -> Modu
         raise InputError(f"{relative}: more than {MAX_FILES} .tf files")
     for path in paths:
         name = path.relative_to(root).as_posix()
-        source = read_source_file(path, name, warnings)
+        if path.name.endswith(".tf.json"):
+            source = read_json_source_file(path, name, warnings)
+        else:
+            source = read_source_file(path, name, warnings)
         config.files[name] = source
         _declare(config, source)
-    json_files = sorted(p.name for p in directory.glob("*.tf.json"))
-    if json_files:
-        warnings.append(f"{relative}: JSON configuration files are not read by the HCL "
-                        f"reader: {', '.join(json_files)}")
     return config
+
+
+def _is_override(name: str) -> bool:
+    """``override.tf``, ``*_override.tf`` and their ``.tf.json`` forms (Terraform docs,
+    Override Files)."""
+    stem = name.removesuffix(".json").removesuffix(".tf")
+    return stem == "override" or stem.endswith("_override")
 
 
 def _declare(config: ModuleConfig, source: SourceFile) -> None:

@@ -1,4 +1,4 @@
-"""``read_hcl``: a directory of ``.tf`` files -> ``TerraformReading``.
+"""``read_hcl``: a directory of ``.tf`` (and ``.tf.json``) files -> ``TerraformReading``.
 
 Variables come, lowest precedence first, from their defaults, ``terraform.tfvars``,
 ``terraform.tfvars.json``, ``*.auto.tfvars`` / ``*.auto.tfvars.json`` (by name), the
@@ -35,7 +35,7 @@ def read_hcl(directory: Path, *, variables: dict[str, Any] | None = None,
     reading = Reading(Settings(root, account, region, partition), warnings)
     config = reading.config(root)
     if not config.files:
-        raise InputError(f"{directory}: no .tf files")
+        raise InputError(f"{directory}: no .tf files (nor .tf.json)")
     values = _variable_values(root, var_files, variables or {}, config.variables, warnings)
     module = ModuleInstance(reading, config, "", root_inputs(values), 0)
     records = [_record(instance, reading, warnings) for instance in module.instances()]

@@ -7,14 +7,13 @@ from iamscope.collect.terraform.resources import Unknown
 from .conftest import by_address
 
 
-def test_json_configuration_and_override_files_are_reported_not_read(read_text):
+def test_override_files_are_reported_not_read(read_text):
     reading = read_text('resource "aws_iam_user" "u" {\n  name = "u"\n}\n', files={
         "extra.tf.json": '{"resource": {}}',
         "main_override.tf": 'resource "aws_iam_user" "u" {\n  name = "other"\n}\n'})
     assert by_address(reading)["aws_iam_user.u"].values == {"name": "u"}
     assert reading.warnings == (
-        ".: override files are not merged by the HCL reader; ignored: main_override.tf",
-        ".: JSON configuration files are not read by the HCL reader: extra.tf.json")
+        ".: override files are not merged by the HCL reader; ignored: main_override.tf",)
 
 
 def test_cli_values_of_collection_variables_are_parsed_as_hcl(read_text):
