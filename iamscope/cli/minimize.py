@@ -141,6 +141,12 @@ def _terraform(report: MinimizeReport, directory: Path | None) -> str:
     texts = {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8",
                                                                 errors="replace")
              for p in sorted(directory.glob("*.tf"))}
+    if not texts and any(directory.glob("*.tf.json")):
+        # A patch is a diff of HCL text; JSON configurations (CDK for Terraform) get the
+        # policy blocks to port by hand.
+        return (f"# {sanitize(str(directory))} holds only *.tf.json files: no patch is "
+                "written against JSON syntax; the proposed policy documents follow.\n"
+                + render_blocks(report.proposals))
     if not texts:
         raise InputError(f"{directory}: no .tf files")
     resources: tuple = ()

@@ -106,6 +106,20 @@ def test_terraform_blocks_and_patch(runner: CliRunner, store: Path, tmp_path: Pa
         patched.output
 
 
+def test_terraform_json_directory_gets_blocks_without_a_patch(
+        runner: CliRunner, store: Path, tmp_path: Path) -> None:
+    tf = tmp_path / "cdktf"
+    tf.mkdir()
+    (tf / "cdk.tf.json").write_text('{"resource": {"aws_iam_role": {"app": {'
+                                    '"name": "app-server", "assume_role_policy": "{}"}}}}')
+    result = runner.invoke(cli, ["minimize", str(SNAPSHOT), "--usage", str(store),
+                                 "--principal", APP, "--format", "terraform",
+                                 "--terraform", str(tf)])
+    assert result.exit_code == 0, result.output
+    assert "holds only *.tf.json files: no patch" in result.output
+    assert 'data "aws_iam_policy_document" "app_server_minimized" {' in result.output
+
+
 def test_unused(runner: CliRunner, store: Path) -> None:
     result = runner.invoke(cli, ["unused", str(SNAPSHOT), "--usage", str(store), "--days",
                                  "30", "--format", "json"])
