@@ -29,9 +29,9 @@ from pathlib import Path
 from iamscope.collect.terraform.hcl.json_scan import JsonNode, scan_json
 from iamscope.collect.terraform.hcl.parse import (
     MAX_EXPRESSION_DEPTH,
-    MAX_FILE_BYTES,
     parse_expression,
     parse_template,
+    read_bounded_text,
 )
 from iamscope.collect.terraform.hcl.syntax import (
     Attribute,
@@ -69,18 +69,7 @@ _COMMENT_MARKER = re.compile(r'"//"\s*:\s*"\s*(iamscope:ignore\b[^"]*)"\s*,?')
 
 def read_json_source_file(path: Path, relative: str, warnings: list[str]) -> SourceFile:
     """Read and convert one ``.tf.json`` file; ``relative`` names it in messages."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{relative}: {size} bytes is larger than the HCL reader's limit "
-                             f"of {MAX_FILE_BYTES} bytes; read a plan instead "
-                             "(terraform show -json)")
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{relative}: not UTF-8 text ({error.reason} at byte "
-                         f"{error.start})") from None
-    except OSError as error:
-        raise InputError(f"{relative}: cannot read: {error.strerror}") from None
+    text = read_bounded_text(path, relative)
     return SourceFile(path=relative, body=parse_json_body(text, relative, warnings),
                       text=suppression_text(text))
 

@@ -73,6 +73,13 @@ class _Context:
 
 def read_source_file(path: Path, relative: str, warnings: list[str]) -> SourceFile:
     """Read and parse one ``.tf`` file; ``relative`` names it in messages."""
+    text = read_bounded_text(path, relative)
+    return SourceFile(path=relative, body=parse_body(text, relative, warnings), text=text)
+
+
+def read_bounded_text(path: Path, relative: str) -> str:
+    """A configuration file's text (``.tf`` or ``.tf.json``), refused beyond the size limit
+    or when it is not UTF-8, with a clear error naming it."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -85,7 +92,7 @@ def read_source_file(path: Path, relative: str, warnings: list[str]) -> SourceFi
                          f"{error.start})") from None
     except OSError as error:
         raise InputError(f"{relative}: cannot read: {error.strerror}") from None
-    return SourceFile(path=relative, body=parse_body(text, relative, warnings), text=text)
+    return text
 
 
 def parse_body(text: str, where: str, warnings: list[str]) -> Body:
