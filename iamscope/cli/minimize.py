@@ -8,6 +8,7 @@ import gc
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,8 +105,9 @@ def minimize(inventory: Path | None, usage_db: Path, principals: tuple[str, ...]
     for row in history:
         past[row.principal].append(row)
     minimizer = Minimizer(loaded, coverage=coverage, threshold=threshold)
+    todo = [p for p in wanted if by_principal.get(p)]
     proposals = [_with_denied(minimizer.minimize(p, by_principal[p], past[p]), attempts[p])
-                 for p in wanted if by_principal.get(p)]
+                 for p in _with_progress(todo)]
     if blast:
         if loaded is None:
             raise InputError("--blast needs an INVENTORY")
@@ -133,6 +135,22 @@ def _with_denied(proposal: Proposal, attempts: list[tuple[str, str, str, int]]) 
     if note is None:
         return proposal
     return dataclasses.replace(proposal, notes=(*proposal.notes, note))
+
+
+def _with_progress(principals: list[str]) -> Iterator[str]:
+    """The principals, with a progress bar on standard error when it is a terminal."""
+    stderr = Console(stderr=True, highlight=False)
+    if not stderr.is_terminal or len(principals) < 2:
+        yield from principals
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("minimizing"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=stderr, transient=True) as progress:
+        task = progress.add_task("minimize", total=len(principals))
+        for principal in principals:
+            yield principal
+            progress.advance(task)
 
 
 def _terraform(report: MinimizeReport, directory: Path | None) -> str:
