@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from iamscope.collect.terraform.hcl import syntax as s
+from iamscope.collect.terraform.hcl.directives import directive_alone, render
 from iamscope.collect.terraform.hcl.functions import FUNCTIONS, SEES_UNKNOWN, CallContext
 from iamscope.collect.terraform.hcl.operations import attribute, binary, index
 from iamscope.collect.terraform.hcl.values import (
     Problem,
-    check_string_length,
     contains_unknown,
     derived,
     equal,
@@ -82,6 +82,8 @@ class Evaluator:
             s.Binary: self._binary,
             s.Unary: self._unary,
             s.ForExpr: self._for,
+            s.TemplateIf: lambda e, f: directive_alone(self, e, f),
+            s.TemplateFor: lambda e, f: directive_alone(self, e, f),
             s.Unsupported: lambda e, f: Unknown(f"{e.what} is not evaluated"),
         }
 
@@ -166,26 +168,13 @@ class Evaluator:
     # -- expressions ----------------------------------------------------------------------
 
     def _template(self, expr: s.Template, frame: Frame) -> Any:
-        if len(expr.parts) == 1 and not isinstance(expr.parts[0], str):
+        if len(expr.parts) == 1 and not isinstance(expr.parts[0], (str, s.TemplateIf,
+                                                                      s.TemplateFor)):
             return self.eval(expr.parts[0], frame)
-        for part in expr.parts:  # a directive's text would be evaluated out of its context
+        for part in expr.parts:  # a malformed template: its text has no meaning
             if isinstance(part, s.Unsupported):
                 return Unknown(f"{part.what} is not evaluated")
-        pieces: list[str] = []
-        unknown: Unknown | None = None
-        for part in expr.parts:
-            if isinstance(part, str):
-                pieces.append(part)
-                continue
-            value = self.eval(part, frame)
-            if isinstance(value, Unknown):
-                unknown = unknown or value
-            else:
-                pieces.append(to_string(materialize(value), part.line))
-        if unknown is not None:
-            return derived(unknown, "a string built")
-        check_string_length(sum(len(piece) for piece in pieces), expr.line)
-        return "".join(pieces)
+        return render(self, expr, frame)
 
     def _name(self, expr: s.Name, frame: Frame) -> Any:
         if expr.name in frame.names:

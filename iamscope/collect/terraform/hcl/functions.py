@@ -354,5 +354,5 @@ FUNCTIONS: dict[str, Callable[[list[Any], CallContext], Any]] = {
 SEES_UNKNOWN = frozenset({
     "jsonencode", "jsondecode", "concat", "merge", "lookup", "element", "length", "tolist",
     "tomap", "coalesce", "coalescelist", "flatten", "compact", "keys", "values", "reverse",
-    "slice", "one", "zipmap",
+    "slice", "one", "zipmap", "templatefile",
 })

@@ -8,7 +8,8 @@ Comments are not needed here: inline suppressions are read from the file text
 (``suppressions.py``).
 
 Bad input raises ``InputError`` naming the file and line; constructs the evaluator does not
-support become ``Unsupported`` nodes (with a warning) rather than errors.
+support (and malformed template directives) become ``Unsupported`` nodes (with a warning)
+rather than errors.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ from iamscope.collect.terraform.hcl.syntax import (
     Unary,
     Unsupported,
 )
-from iamscope.collect.terraform.hcl.templates import UnterminatedTemplate, split_template
+from iamscope.collect.terraform.hcl.templates import (
+    MalformedTemplate,
+    Mark,
+    UnterminatedTemplate,
+    nest,
+    template_items,
+)
 from iamscope.errors import InputError
 
 MAX_FILE_BYTES = 1024 * 1024  # python-hcl2 parses about 150 kB/s: 1 MiB is ~7 s
@@ -201,21 +208,43 @@ def _identifier(node: Any, ctx: _Context, depth: int, line: int) -> Expr:
 
 
 def _string(node: Any, ctx: _Context, depth: int, line: int) -> Expr:
-    parts: list[str | Expr] = []
+    items: list[str | Mark] = []
     for part in node.children:
         if _rule(part) != "string_part":
             continue
         content = part.children[0]
         kind = _rule(content)
         if kind == "interpolation":
-            parts.append(_expr(_subtrees(content)[0], ctx, depth))
+            items.append(Mark("interpolation", line, expr=_expr(_subtrees(content)[0], ctx,
+                                                                 depth)))
         elif kind is not None:
-            parts.append(ctx.unsupported("a template directive (%{ ... })", line))
+            items.append(_directive_mark(content, ctx, depth, line))
         elif content.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-            parts.append(str(content)[1:])
+            items.append(str(content)[1:])
         else:
-            parts.append(process_escape_sequences(str(content)))
-    return Template(tuple(parts), line)
+            items.append(process_escape_sequences(str(content)))
+    return Template(_nested(items, ctx, line), line)
+
+
+def _directive_mark(node: Any, ctx: _Context, depth: int, line: int) -> Mark:
+    """A directive of a quoted string: python-hcl2 gives flat template_if_start, ... rules."""
+    kind = {"template_if_start": "if", "template_for_start": "for"}.get(
+        node.data, str(node.data).removeprefix("template_"))
+    tokens = [str(child) for child in node.children]
+    left = len(tokens) > 1 and tokens[1] == "~"
+    right = len(tokens) > 1 and tokens[-2] == "~"
+    if kind not in ("if", "for"):
+        return Mark(kind, line, left, right)
+    parts = _subtrees(node)
+    names = tuple(_name(part) for part in parts[:-1])
+    return Mark(kind, line, left, right, _expr(parts[-1], ctx, depth), names)
+
+
+def _nested(items: list[str | Mark], ctx: _Context, line: int) -> tuple[str | Expr, ...]:
+    try:
+        return nest(items)
+    except MalformedTemplate as error:
+        return (ctx.unsupported(f"a malformed template ({error.message})", error.line),)
 
 
 def _heredoc(node: Any, ctx: _Context, depth: int, line: int) -> Expr:
@@ -238,23 +267,18 @@ def parse_template(text: str, where: str, warnings: list[str], line: int = 1) ->
 
 
 def _template_parts(text: str, ctx: _Context, line: int) -> tuple[str | Expr, ...]:
-    """Literal text and ``${...}`` interpolations of heredoc or template text."""
+    """Literal text, ``${...}`` interpolations and ``%{...}`` directives of heredoc or
+    template text."""
     try:
-        pieces = split_template(text)
+        items = template_items(text, line, lambda source, here: parse_expression(
+            source, ctx.path, ctx.warnings, here))
     except UnterminatedTemplate as error:
         here = line + text.count("\n", 0, error.position)
         raise InputError(f"{ctx.path}:{here}: unterminated {error.marker} in a template"
                          ) from None
-    parts: list[str | Expr] = []
-    for kind, content, position in pieces:
-        here = line + text.count("\n", 0, position)
-        if kind == "text":
-            parts.append(content)
-        elif kind == "directive":
-            parts.append(ctx.unsupported("a template directive (%{ ... })", here))
-        else:
-            parts.append(parse_expression(content, ctx.path, ctx.warnings, here))
-    return tuple(parts)
+    except MalformedTemplate as error:
+        return (ctx.unsupported(f"a malformed template ({error.message})", error.line),)
+    return _nested(items, ctx, line)
 
 
 def _tuple(node: Any, ctx: _Context, depth: int, line: int) -> Expr:

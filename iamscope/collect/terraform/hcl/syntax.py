@@ -116,15 +116,36 @@ class ForExpr:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateIf:
+    """``%{ if condition }then%{ else }otherwise%{ endif }`` inside a template."""
+
+    condition: Expr
+    then: tuple[str | Expr, ...]
+    otherwise: tuple[str | Expr, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFor:
+    """``%{ for key_var, value_var in collection }body%{ endfor }`` inside a template."""
+
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: tuple[str | Expr, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
-    """A construct the reader does not evaluate (template directives, too deep nesting)."""
+    """A construct the reader does not evaluate (malformed directives, too deep nesting)."""
 
     what: str
     line: int
 
 
 Expr = (Literal | Template | Name | GetAttr | Index | Splat | Call | TupleExpr | ObjectExpr
-        | Conditional | Binary | Unary | ForExpr | Unsupported)
+        | Conditional | Binary | Unary | ForExpr | TemplateIf | TemplateFor | Unsupported)
 
 
 @dataclass(frozen=True, slots=True)

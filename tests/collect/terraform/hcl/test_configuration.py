@@ -62,15 +62,16 @@ output "name" {
     assert reading.warnings == ()
 
 
-def test_template_directives_in_a_template_file_are_reported_in_that_file(read_text):
+def test_malformed_directives_in_a_template_file_are_reported_in_that_file(read_text):
     reading = read_text('''
 resource "aws_iam_policy" "p" {
   policy = templatefile("p.tpl", { names = ["a"] })
 }
-''', files={"p.tpl": '{\n"Resource": [%{ for n in names }"${n}"%{ endfor }]\n}\n'})
+''', files={"p.tpl": '{\n"Resource": [%{ for n in names }"${n}"]\n}\n'})
     assert isinstance(reading.resources[0].values["policy"], Unknown)
-    assert reading.warnings == ("p.tpl:2: a template directive (%{ ... }) is not evaluated; "
-                                "its value is treated as unknown",)
+    assert reading.warnings == ("p.tpl:2: a malformed template (%{ for } without "
+                                "%{ endfor }) is not evaluated; its value is treated as "
+                                "unknown",)
 
 
 def test_module_input_that_the_module_does_not_declare_is_reported(read_text):

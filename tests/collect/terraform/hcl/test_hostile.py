@@ -145,12 +145,13 @@ def test_unsupported_function_and_undeclared_references_warn_with_location(read_
     )
 
 
-def test_template_directives_are_unknown_with_a_warning(read_text):
+def test_malformed_template_directives_are_unknown_with_a_warning(read_text):
     reading = read_text('resource "aws_iam_user" "u" {\n'
-                        '  name = "%{ if true }a%{ endif }"\n}\n')
+                        '  name = "%{ if true }a%{ endfor }"\n}\n')
     assert isinstance(reading.resources[0].values["name"], Unknown)
-    assert reading.warnings == ("main.tf:2: a template directive (%{ ... }) is not evaluated; "
-                                "its value is treated as unknown",)
+    assert reading.warnings == ("main.tf:2: a malformed template (%{ endfor } without a "
+                                "matching %{ for }) is not evaluated; its value is treated "
+                                "as unknown",)
 
 
 def test_module_sourcing_itself_stops_at_the_depth_limit(read_text):
