@@ -7,7 +7,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -19,6 +18,8 @@ from iamscope.cli.inventory_input import terraform_variables
 from iamscope.cli.main import EXIT_FAILED, handle_errors
 from iamscope.collect.files import read_json_file
 from iamscope.collect.load import inventory_from_data
+from iamscope.collect.terraform.load import load_terraform
+from iamscope.collect.terraform.plan import is_plan
 from iamscope.errors import InputError
 from iamscope.model.check import CheckResult, SuppressionKind
 from iamscope.model.finding import Severity
@@ -27,12 +28,6 @@ from iamscope.report.terminal import sanitize
 
 FORMATS = ["text", "json", "sarif", "markdown"]
 FAIL_ON = [s.value for s in Severity] + ["none"]
-
-
-def is_plan(data: Any) -> bool:
-    """``terraform show -json`` output: a plan (or state) document."""
-    return isinstance(data, dict) and "format_version" in data and any(
-        k in data for k in ("terraform_version", "planned_values"))
 
 
 def read_input(path: Path, variables: tuple[str, ...], var_files: tuple[Path, ...],
@@ -46,11 +41,6 @@ def read_input(path: Path, variables: tuple[str, ...], var_files: tuple[Path, ..
             loaded = inventory_from_data(data, source=str(path))
             return CheckInput(loaded.inventory, source="inventory",
                               warnings=tuple(loaded.warnings))
-    try:
-        from iamscope.collect.terraform.load import load_terraform
-    except ImportError as exc:
-        raise InputError(f"{path}: reading Terraform needs the Terraform collector, which "
-                         f"this installation lacks ({exc})") from None
     load = load_terraform(path, variables=terraform_variables(variables), var_files=var_files,
                           source_dir=source_dir, plan=data)
     return CheckInput(load.planned, load.prior, "plan" if data is not None else "terraform",

@@ -4,7 +4,6 @@ blast-radius delta headline."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,6 @@ from tests.conftest import REPO
 _register()
 EXAMPLES = REPO / "terraform-examples"
 NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "expected.json").is_file())
-COLLECTOR = importlib.util.find_spec("iamscope.collect.terraform.load") is not None
-needs_collector = pytest.mark.skipif(
-    not COLLECTOR, reason="the Terraform collector (iamscope.collect.terraform.load."
-                          "load_terraform) is not in this tree yet")
 
 
 def check(target: Path, fail_on: str) -> tuple[int, dict[str, Any]]:
@@ -46,7 +41,6 @@ def test_every_example_has_a_configuration_and_an_expectation() -> None:
         assert list((EXAMPLES / name).glob("*.tf")), name
 
 
-@needs_collector
 @pytest.mark.parametrize("name", NAMES)
 def test_example(name: str) -> None:
     folder = EXAMPLES / name
@@ -66,7 +60,6 @@ def test_example(name: str) -> None:
         assert all(order.index(f["severity"]) >= worst for f in findings), shown
 
 
-@needs_collector
 def test_plan_delta_headline() -> None:
     folder = EXAMPLES / "passrole-escalation"
     expected = json.loads((folder / "expected.json").read_text())["plan"]
@@ -85,7 +78,6 @@ def test_plan_delta_headline() -> None:
         p for p in report["delta"]["changed_policies"] if p.endswith("/inline/deploy")]
 
 
-@needs_collector
 def test_plan_delta_gains_only_what_the_plan_grants() -> None:
     """user ci could assume app-deployer before the plan: its new path uses sts:AssumeRole
     but gains only what the changed deploy policy grants."""
@@ -100,7 +92,6 @@ def test_plan_delta_gains_only_what_the_plan_grants() -> None:
     assert "gained: sts:AssumeRole" not in ci["evidence"]
 
 
-@needs_collector
 def test_sarif_uris_are_relative_to_the_uri_base_not_to_the_configuration() -> None:
     """GitHub code scanning resolves artifactLocation.uri against the repository root
     (SARIF 2.1.0 section 3.4.3; docs.github.com "SARIF support for code scanning")."""

@@ -27,6 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources as package_data
+from string import Formatter
 from typing import Any
 
 from iamscope.collect.terraform.aws_context import source_of, where
@@ -35,7 +36,6 @@ from iamscope.collect.terraform.resources import Suppression, TerraformResource,
 from iamscope.model.policy import Effect, Policy, PolicyKind, PrincipalSpec, Statement
 from iamscope.model.principal import Principal, PrincipalKind, Provider
 from iamscope.model.resource import Resource
-from iamscope.model.source import SourceRef
 
 IAM_SUFFIXES = ("_iam_member", "_iam_binding", "_iam_policy")
 CUSTOM_ROLE_TYPES = ("google_project_iam_custom_role", "google_organization_iam_custom_role")
@@ -259,12 +259,7 @@ def _target_name(draft: GcpDraft, record: TerraformResource, base: str,
 
 
 def _template_fields(template: str) -> list[str]:
-    out, rest = [], template
-    while "{" in rest:
-        rest = rest.split("{", 1)[1]
-        name, rest = rest.split("}", 1)
-        out.append(name)
-    return out
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
 
 
 def _bindings(draft: GcpDraft, record: TerraformResource,
@@ -375,13 +370,13 @@ def _resource(draft: GcpDraft, resource_id: str, kind: str, record: TerraformRes
               attributes: tuple[tuple[str, str], ...] = ()) -> None:
     if resource_id in draft.resources:
         return
-    source = source_of(record) if not record.type.endswith(IAM_SUFFIXES) else \
-        SourceRef(file=None, address=None)
+    # A target that only an IAM resource mentions is not defined by it: no source, no owner.
+    defines = not record.type.endswith(IAM_SUFFIXES)
     draft.resources[resource_id] = Resource(
         id=resource_id, type=kind, provider=Provider.GCP, account=project,
         name=name or resource_id.rsplit("/", 1)[-1], parent=parent, attributes=attributes,
-        source=source if source.address or source.file else None)
-    if not record.type.endswith(IAM_SUFFIXES):
+        source=source_of(record) if defines else None)
+    if defines:
         draft.own(resource_id, record)
 
 
